@@ -1,0 +1,432 @@
+//! The functional front door: `grad`, `jacobian`, `hessian`, ... named as in JAX.
+//!
+//! Each function takes the user's function and a point. Write the function
+//! once, generic over [`num_traits::Float`] (or [`Real`]), and pass its name:
+//! each call instantiates it at the number type that mode needs ([`Dual`] for
+//! forward mode, [`Var`] for reverse mode, `Var<Dual<_>>` for Hessians).
+//!
+//! | function | mode | cost |
+//! |---|---|---|
+//! | [`derivative`], [`value_and_derivative`] | forward | 1 evaluation |
+//! | [`grad`], [`value_and_grad`] | reverse | 1 recording + 1 backward sweep |
+//! | [`jvp`] | forward | 1 evaluation |
+//! | [`vjp`] | reverse | 1 recording + 1 backward sweep |
+//! | [`jacfwd`] | forward, 8 directions per pass | ⌈n/8⌉ evaluations |
+//! | [`jacrev`] | reverse | 1 recording + m backward sweeps |
+//! | [`jacobian`], [`value_and_jacobian`] | chosen by shape | 1 recording + min(n, m) sweeps |
+//! | [`hessian`], [`value_grad_hessian`] | forward-over-reverse | n recordings + sweeps |
+//! | [`hvp`] | forward-over-reverse | 1 recording + 1 sweep |
+
+use crate::error::{Result, check_len};
+use crate::{Dual, DualN, Matrix, Real, Recording, TapeScalar, Var};
+
+/// How many directions [`jacfwd`] carries per pass.
+pub const JACFWD_CHUNK: usize = 8;
+
+/// The derivative of `f: R → R` at `x` (forward mode).
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: T) -> T { (-x * x).exp() }
+/// let x = 1.5_f64;
+/// assert!((chainrule::derivative(f, x) - (-2.0 * x * (-x * x).exp())).abs() < 1e-15);
+/// ```
+pub fn derivative<S: Real>(f: impl Fn(Dual<S>) -> Dual<S>, x: S) -> S {
+    value_and_derivative(f, x).1
+}
+
+/// `f(x)` and `f'(x)` from one forward evaluation.
+///
+/// ```
+/// let (value, slope) = chainrule::value_and_derivative(|x| x * x, 3.0);
+/// assert_eq!((value, slope), (9.0, 6.0));
+/// ```
+pub fn value_and_derivative<S: Real>(f: impl Fn(Dual<S>) -> Dual<S>, x: S) -> (S, S) {
+    let y = f(Dual::variable(x));
+    (y.value, y.tangent)
+}
+
+/// The gradient of `f: Rⁿ → R` at `x` (reverse mode).
+///
+/// ```
+/// use num_traits::Float;
+/// fn rosenbrock<T: Float>(x: &[T]) -> T {
+///     let one = T::one();
+///     let hundred = T::from(100).unwrap();
+///     x.windows(2).map(|w| hundred * (w[1] - w[0] * w[0]).powi(2) + (one - w[0]).powi(2))
+///         .fold(T::zero(), |a, b| a + b)
+/// }
+/// let g = chainrule::grad(rosenbrock, &[1.0, 1.0, 1.0]).unwrap();
+/// assert_eq!(g, vec![0.0, 0.0, 0.0]); // the minimum
+/// ```
+///
+/// # Errors
+/// [`Error::ForeignVariable`](crate::Error::ForeignVariable) if `f` mixes in variables of another recording,
+/// [`Error::TapeFull`](crate::Error::TapeFull) if it records more than the tape holds.
+pub fn grad<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Var<S>, x: &[S]) -> Result<Vec<S>> {
+    value_and_grad(f, x).map(|(_, g)| g)
+}
+
+/// `f(x)` and its gradient from one recording and one backward sweep.
+///
+/// ```
+/// // Baydin et al. (2018), f(x1, x2) = ln x1 + x1·x2 − sin x2 at (2, 5)
+/// use num_traits::Float;
+/// let (value, g) = chainrule::value_and_grad(|x| x[0].ln() + x[0] * x[1] - x[1].sin(), &[2.0, 5.0]).unwrap();
+/// assert!((value - 11.652071).abs() < 1e-6);
+/// assert!((g[0] - 5.5).abs() < 1e-15 && (g[1] - 1.716338).abs() < 1e-6);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn value_and_grad<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Var<S>, x: &[S]) -> Result<(S, Vec<S>)> {
+    let rec = Recording::new();
+    let inputs = rec.inputs(x);
+    let y = f(&inputs);
+    let g = rec.gradient(y)?;
+    Ok((y.value(), g))
+}
+
+/// Jacobian-vector product of `f: Rⁿ → Rᵐ` at `x` along `v`: `(f(x), J·v)`,
+/// one forward evaluation.
+///
+/// ```
+/// use num_traits::Float;
+/// let f = |x: &[chainrule::Dual<f64>]| vec![x[0] * x[1], x[0].sin()];
+/// let (value, tangent) = chainrule::jvp(f, &[2.0, 3.0], &[1.0, 0.0]).unwrap();
+/// assert_eq!(value, vec![6.0, 2f64.sin()]);
+/// assert_eq!(tangent, vec![3.0, 2f64.cos()]);
+/// ```
+///
+/// # Errors
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) if `v` and `x` differ in length.
+pub fn jvp<S: Real>(f: impl Fn(&[Dual<S>]) -> Vec<Dual<S>>, x: &[S], v: &[S]) -> Result<(Vec<S>, Vec<S>)> {
+    check_len("tangent vector", x.len(), v.len())?;
+    let inputs: Vec<Dual<S>> = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, v)).collect();
+    let outputs = f(&inputs);
+    Ok(outputs.iter().map(|y| (y.value, y.tangent)).unzip())
+}
+
+/// Vector-Jacobian product of `f: Rⁿ → Rᵐ` at `x` with cotangent `u`:
+/// `(f(x), uᵀ·J)`, one recording and one backward sweep.
+///
+/// ```
+/// use num_traits::Float;
+/// let f = |x: &[chainrule::Var<f64>]| vec![x[0] * x[1], x[0].sin()];
+/// let (value, cotangent) = chainrule::vjp(f, &[2.0, 3.0], &[1.0, 1.0]).unwrap();
+/// assert_eq!(value, vec![6.0, 2f64.sin()]);
+/// assert_eq!(cotangent, vec![3.0 + 2f64.cos(), 2.0]);
+/// ```
+///
+/// # Errors
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) if `u` has not one entry per output of `f`;
+/// otherwise as [`grad`].
+pub fn vjp<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x: &[S], u: &[S]) -> Result<(Vec<S>, Vec<S>)> {
+    let rec = Recording::new();
+    let inputs = rec.inputs(x);
+    let outputs = f(&inputs);
+    let cotangent = rec.vjp(&outputs, u)?;
+    Ok((outputs.iter().map(Var::value).collect(), cotangent))
+}
+
+/// The Jacobian of `f: Rⁿ → Rᵐ` at `x` by forward mode, [`JACFWD_CHUNK`]
+/// input directions per evaluation (see [`jacfwd_chunked`] to choose).
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1], x[1].exp()] }
+/// let j = chainrule::jacfwd(f, &[2.0, 0.0]).unwrap();
+/// assert_eq!(j.to_rows(), vec![vec![0.0, 2.0], vec![0.0, 1.0]]);
+/// ```
+///
+/// # Errors
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) if `f` returns outputs of different lengths on
+/// different passes.
+pub fn jacfwd<S: Real>(
+    f: impl Fn(&[DualN<S, JACFWD_CHUNK>]) -> Vec<DualN<S, JACFWD_CHUNK>>,
+    x: &[S],
+) -> Result<Matrix<S>> {
+    jacfwd_chunked(f, x)
+}
+
+/// [`jacfwd`] with `N` directions per evaluation: `⌈n/N⌉` evaluations.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1] * x[2]] }
+/// let j = chainrule::jacfwd_chunked::<f64, 2>(f, &[1.0, 2.0, 3.0]).unwrap();
+/// assert_eq!(j.row(0), &[6.0, 3.0, 2.0]);
+/// ```
+///
+/// # Errors
+/// As [`jacfwd`].
+pub fn jacfwd_chunked<S: Real, const N: usize>(
+    f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
+    x: &[S],
+) -> Result<Matrix<S>> {
+    value_and_jacfwd(f, x).map(|(_, j)| j)
+}
+
+fn value_and_jacfwd<S: Real, const N: usize>(
+    f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
+    x: &[S],
+) -> Result<(Vec<S>, Matrix<S>)> {
+    assert!(N > 0, "jacfwd_chunked needs at least one direction per pass (N > 0)");
+    let n = x.len();
+    let mut inputs: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
+    if n == 0 {
+        let values: Vec<S> = f(&inputs).iter().map(|y| y.value).collect();
+        let rows = values.len();
+        return Ok((values, Matrix::zeros(rows, 0)));
+    }
+    let mut result: Option<(Vec<S>, Matrix<S>)> = None;
+    for start in (0..n).step_by(N) {
+        let end = (start + N).min(n);
+        for (j, input) in inputs.iter_mut().enumerate().take(end).skip(start) {
+            *input = DualN::variable(x[j], j - start);
+        }
+        let outputs = f(&inputs);
+        let (_, jac) = result.get_or_insert_with(|| {
+            (
+                outputs.iter().map(|y| y.value).collect(),
+                Matrix::zeros(outputs.len(), n),
+            )
+        });
+        check_len("output of f (it changed between passes)", jac.rows(), outputs.len())?;
+        for (i, y) in outputs.iter().enumerate() {
+            for j in start..end {
+                jac[(i, j)] = y.tangents[j - start];
+            }
+        }
+        for (j, input) in inputs.iter_mut().enumerate().take(end).skip(start) {
+            *input = DualN::constant(x[j]);
+        }
+    }
+    Ok(result.unwrap_or_else(|| (Vec::new(), Matrix::zeros(0, n))))
+}
+
+/// The Jacobian of `f: Rⁿ → Rᵐ` at `x` by reverse mode: one recording, one
+/// backward sweep per output row.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1], x[1].exp()] }
+/// let j = chainrule::jacrev(f, &[2.0, 0.0]).unwrap();
+/// assert_eq!(j.to_rows(), vec![vec![0.0, 2.0], vec![0.0, 1.0]]);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn jacrev<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x: &[S]) -> Result<Matrix<S>> {
+    record_jacobian(f, x, Sweep::Reverse).map(|(_, j)| j)
+}
+
+/// The Jacobian of `f: Rⁿ → Rᵐ` at `x`, choosing the mode by shape.
+///
+/// `f` is recorded once; then the recording is swept **forward** once per
+/// input when `n ≤ m` (tall or square Jacobians) and **backward** once per
+/// output when `n > m` (wide ones), so the cost is `min(n, m)` sweeps.
+///
+/// ```
+/// use num_traits::Float;
+/// // f: R³ → R², f(x) = (x0·x1·x2, sin(x0) + x2²)
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1] * x[2], x[0].sin() + x[2] * x[2]] }
+/// let j = chainrule::jacobian(f, &[1.0, 2.0, 3.0]).unwrap();
+/// assert_eq!(j.to_rows(), vec![vec![6.0, 3.0, 2.0], vec![1f64.cos(), 0.0, 6.0]]);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn jacobian<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x: &[S]) -> Result<Matrix<S>> {
+    value_and_jacobian(f, x).map(|(_, j)| j)
+}
+
+/// `f(x)` and its Jacobian, as [`jacobian`] computes them; also says which
+/// mode was used.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0] * x[1], x[0] + x[1], x[0]] }
+/// let (values, j) = chainrule::value_and_jacobian(f, &[2.0, 3.0]).unwrap();
+/// assert_eq!(values, vec![6.0, 5.0, 2.0]);
+/// assert_eq!(j.row(0), &[3.0, 2.0]);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn value_and_jacobian<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x: &[S]) -> Result<(Vec<S>, Matrix<S>)> {
+    record_jacobian(f, x, Sweep::Auto)
+}
+
+/// Which sweeps compute a Jacobian from one recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// Forward when `n ≤ m`, else reverse.
+    Auto,
+    /// One forward (tangent) sweep per input.
+    Forward,
+    /// One backward (adjoint) sweep per output.
+    Reverse,
+}
+
+impl Sweep {
+    /// The concrete direction for `n` inputs and `m` outputs.
+    pub fn resolve(self, inputs: usize, outputs: usize) -> Sweep {
+        match self {
+            Sweep::Auto if inputs <= outputs => Sweep::Forward,
+            Sweep::Auto => Sweep::Reverse,
+            other => other,
+        }
+    }
+}
+
+/// Records `f` once and builds its Jacobian with the given sweeps.
+///
+/// ```
+/// use chainrule::api::{record_jacobian, Sweep};
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0].powi(3)] }
+/// let (_, by_tangents) = record_jacobian(f, &[2.0], Sweep::Forward).unwrap();
+/// let (_, by_adjoints) = record_jacobian(f, &[2.0], Sweep::Reverse).unwrap();
+/// assert_eq!(by_tangents, by_adjoints);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn record_jacobian<S: TapeScalar>(
+    f: impl Fn(&[Var<S>]) -> Vec<Var<S>>,
+    x: &[S],
+    sweep: Sweep,
+) -> Result<(Vec<S>, Matrix<S>)> {
+    let rec = Recording::new();
+    let inputs = rec.inputs(x);
+    let outputs = f(&inputs);
+    let values: Vec<S> = outputs.iter().map(Var::value).collect();
+    let (n, m) = (x.len(), outputs.len());
+    let mut jac = Matrix::zeros(m, n);
+    let mut unit = vec![S::zero(); n.max(m)];
+    match sweep.resolve(n, m) {
+        Sweep::Forward => {
+            for j in 0..n {
+                unit[j] = S::one();
+                let column = rec.jvp(&unit[..n], &outputs)?;
+                unit[j] = S::zero();
+                jac.set_column(j, &column);
+            }
+        }
+        _ => {
+            for i in 0..m {
+                unit[i] = S::one();
+                let row = rec.vjp(&outputs, &unit[..m])?;
+                unit[i] = S::zero();
+                jac.set_row(i, &row);
+            }
+        }
+    }
+    // Also report problems when there was nothing to sweep.
+    if n == 0 || m == 0 {
+        rec.vjp(&outputs, &vec![S::zero(); m])?;
+    }
+    Ok((values, jac))
+}
+
+/// The Hessian of `f: Rⁿ → R` at `x`, forward-over-reverse: each of `n`
+/// recordings runs `f` on `Var<Dual<S>>` seeded along one input, and its
+/// backward sweep yields the gradient's derivative along that input, a column
+/// of the Hessian.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0] * x[0] * x[1] + x[1].sin() }
+/// let h = chainrule::hessian(f, &[1.0, 2.0]).unwrap();
+/// assert_eq!(h.to_rows(), vec![vec![4.0, 2.0], vec![2.0, -2f64.sin()]]);
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn hessian<S>(f: impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>, x: &[S]) -> Result<Matrix<S>>
+where
+    S: Real,
+    Dual<S>: TapeScalar,
+{
+    value_grad_hessian(f, x).map(|(_, _, h)| h)
+}
+
+/// `f(x)`, its gradient and its Hessian, as [`hessian`] computes them.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0].powi(3) }
+/// let (value, gradient, h) = chainrule::value_grad_hessian(f, &[2.0]).unwrap();
+/// assert_eq!((value, gradient[0], h[(0, 0)]), (8.0, 12.0, 12.0));
+/// ```
+///
+/// # Errors
+/// As [`grad`].
+pub fn value_grad_hessian<S>(f: impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>, x: &[S]) -> Result<(S, Vec<S>, Matrix<S>)>
+where
+    S: Real,
+    Dual<S>: TapeScalar,
+{
+    let n = x.len();
+    let mut h = Matrix::zeros(n, n);
+    let mut direction = vec![S::zero(); n];
+    let mut value_and_gradient = None;
+    for j in 0..n {
+        direction[j] = S::one();
+        let (value, adjoints) = second_order_sweep(&f, x, &direction)?;
+        direction[j] = S::zero();
+        h.set_column(j, &adjoints.iter().map(|a| a.tangent).collect::<Vec<_>>());
+        value_and_gradient.get_or_insert_with(|| (value, adjoints.iter().map(|a| a.value).collect()));
+    }
+    let (value, gradient) = match value_and_gradient {
+        Some(found) => found,
+        None => (second_order_sweep(&f, x, &direction)?.0, Vec::new()),
+    };
+    Ok((value, gradient, h))
+}
+
+/// Hessian-vector product `H(x)·v` of `f: Rⁿ → R`, without forming `H`: one
+/// forward-over-reverse recording and sweep.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> T { x[0] * x[0] * x[1] }
+/// // H = [[2·x1, 2·x0], [2·x0, 0]] at (1, 2)
+/// assert_eq!(chainrule::hvp(f, &[1.0, 2.0], &[1.0, 1.0]).unwrap(), vec![6.0, 2.0]);
+/// ```
+///
+/// # Errors
+/// [`Error::LengthMismatch`](crate::Error::LengthMismatch) if `v` and `x` differ in length; otherwise as
+/// [`grad`].
+pub fn hvp<S>(f: impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>, x: &[S], v: &[S]) -> Result<Vec<S>>
+where
+    S: Real,
+    Dual<S>: TapeScalar,
+{
+    check_len("direction vector", x.len(), v.len())?;
+    let (_, adjoints) = second_order_sweep(&f, x, v)?;
+    Ok(adjoints.iter().map(|a| a.tangent).collect())
+}
+
+/// Records `f` at `x` moving along `direction` and sweeps back: the adjoints
+/// are `∇f(x) + ε·H(x)·direction`.
+fn second_order_sweep<S>(
+    f: &impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>,
+    x: &[S],
+    direction: &[S],
+) -> Result<(S, Vec<Dual<S>>)>
+where
+    S: Real,
+    Dual<S>: TapeScalar,
+{
+    let rec = Recording::<Dual<S>>::new();
+    let inputs: Vec<Var<Dual<S>>> = x
+        .iter()
+        .zip(direction)
+        .map(|(&x, &d)| rec.input(Dual::new(x, d)))
+        .collect();
+    let y = f(&inputs);
+    let adjoints = rec.gradient(y)?;
+    Ok((y.value().value, adjoints))
+}

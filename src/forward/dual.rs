@@ -1,0 +1,156 @@
+//! [`Dual`]: a value with one tangent.
+
+use std::fmt;
+
+use crate::Real;
+use crate::rules::{self, Binary, Unary, chain};
+
+/// A dual number `value + tangent·ε` with `ε² = 0`: forward-mode AD in one
+/// direction.
+///
+/// Evaluating `f` on `Dual::variable(x)` gives `f(x) + f'(x)·ε`. The scalar
+/// `T` may itself be a dual number, so `Dual<Dual<f64>>` carries second
+/// derivatives; the nesting order keeps the two perturbations apart.
+///
+/// Equality and ordering compare the values only.
+///
+/// ```
+/// use chainrule::Dual;
+/// use num_traits::Float;
+///
+/// let x = Dual::variable(2.0);
+/// let y = x * x + x.sin();
+/// assert_eq!(y.value, 4.0 + 2f64.sin());
+/// assert_eq!(y.tangent, 4.0 + 2f64.cos());
+/// assert_eq!(format!("{}", Dual::new(2.0, 3.0)), "2 + 3ε");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Dual<T> {
+    /// The primal value.
+    pub value: T,
+    /// The derivative of the value along the seeded direction.
+    pub tangent: T,
+}
+
+impl<T: Real> Dual<T> {
+    /// A dual number with the given value and tangent.
+    pub fn new(value: T, tangent: T) -> Self {
+        Dual { value, tangent }
+    }
+
+    /// The input being differentiated: tangent 1.
+    pub fn variable(value: T) -> Self {
+        Dual {
+            value,
+            tangent: T::one(),
+        }
+    }
+
+    /// A number that does not depend on the input: tangent 0.
+    pub fn constant(value: T) -> Self {
+        Dual {
+            value,
+            tangent: T::zero(),
+        }
+    }
+
+    #[inline(always)]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline(always)]
+    fn is_exact_zero(&self) -> bool {
+        self.value.is_zero() && self.tangent.is_zero()
+    }
+
+    #[inline(always)]
+    fn lift_unary(self, op: Unary) -> Self {
+        let (value, slope) = rules::unary(op, self.value);
+        Dual {
+            value,
+            tangent: chain(slope, self.tangent),
+        }
+    }
+
+    #[inline(always)]
+    fn lift_binary(self, op: Binary, other: Self) -> Self {
+        let (value, da, db) = rules::binary(op, self.value, other.value);
+        Dual {
+            value,
+            tangent: chain(da, self.tangent) + chain(db, other.tangent),
+        }
+    }
+
+    #[inline(always)]
+    fn lift_mul_add(self, a: Self, b: Self) -> Self {
+        let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
+        let tangent = chain(d_self, self.tangent) + chain(d_a, a.tangent) + chain(d_b, b.tangent);
+        Dual { value, tangent }
+    }
+}
+
+impl_real_number!([T: Real] Dual<T>, T);
+impl_scalar_on_left!([] Dual<f64>, f64);
+impl_scalar_on_left!([] Dual<f32>, f32);
+
+impl<T: fmt::Display + Real> fmt::Display for Dual<T> {
+    /// `2 + 3ε`; a negative tangent prints as `2 - 3ε`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)?;
+        if self.tangent.is_sign_negative() && !self.tangent.is_nan() {
+            f.write_str(" - ")?;
+            fmt::Display::fmt(&-self.tangent, f)?;
+        } else {
+            f.write_str(" + ")?;
+            fmt::Display::fmt(&self.tangent, f)?;
+        }
+        f.write_str("ε")
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Dual<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dual")
+            .field("value", &self.value)
+            .field("tangent", &self.tangent)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::Float;
+
+    #[test]
+    fn product_and_quotient_rules() {
+        let x = Dual::variable(3.0_f64);
+        let c = Dual::constant(2.0);
+        // (x·2)' = 2, (x/2)' = 1/2, (2/x)' = -2/x²
+        assert_eq!((x * c).tangent, 2.0);
+        assert_eq!((x / c).tangent, 0.5);
+        assert_eq!((c / x).tangent, -2.0 / 9.0);
+        assert_eq!((2.0 * x).tangent, 2.0);
+        assert_eq!((x - 1.0).tangent, 1.0);
+        assert_eq!((1.0 - x).tangent, -1.0);
+    }
+
+    #[test]
+    fn display_shows_sign_of_tangent() {
+        assert_eq!(Dual::new(1.5, -0.25).to_string(), "1.5 - 0.25ε");
+    }
+
+    #[test]
+    fn comparisons_look_at_values() {
+        assert!(Dual::new(1.0, 5.0) < Dual::new(2.0, -5.0));
+        assert_eq!(Dual::new(1.0, 5.0), Dual::new(1.0, 0.0));
+    }
+
+    #[test]
+    fn constant_sqrt_at_zero_has_zero_tangent() {
+        // sqrt'(0) = ∞, but a constant has no tangent to scale: strong zero.
+        let c = Dual::constant(0.0_f64).sqrt();
+        assert_eq!((c.value, c.tangent), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,150 @@
+//! [`DualN`]: a value with `N` tangents, for chunked Jacobians.
+
+use std::fmt;
+
+use crate::Real;
+use crate::rules::{self, Binary, Unary, chain};
+
+/// A value with `N` tangents carried at once: `N` Jacobian-vector products for
+/// the price of one evaluation of the function and `N` of its derivatives.
+///
+/// [`jacfwd`](crate::jacfwd) seeds `N` input directions per pass with it.
+/// Equality and ordering compare the values only.
+///
+/// ```
+/// use chainrule::DualN;
+///
+/// // f(x, y) = x·y at (3, 4), both partials in one pass.
+/// let x = DualN::<f64, 2>::variable(3.0, 0);
+/// let y = DualN::<f64, 2>::variable(4.0, 1);
+/// let f = x * y;
+/// assert_eq!(f.value, 12.0);
+/// assert_eq!(f.tangents, [4.0, 3.0]);
+/// assert_eq!(f.to_string(), "12 + [4, 3]ε");
+/// ```
+#[derive(Clone, Copy)]
+pub struct DualN<T, const N: usize> {
+    /// The primal value.
+    pub value: T,
+    /// One derivative per seeded direction.
+    pub tangents: [T; N],
+}
+
+impl<T: Real, const N: usize> DualN<T, N> {
+    /// A number with the given value and tangents.
+    pub fn new(value: T, tangents: [T; N]) -> Self {
+        DualN { value, tangents }
+    }
+
+    /// The `direction`-th input: tangent 1 in slot `direction`, 0 elsewhere.
+    ///
+    /// # Panics
+    /// If `direction >= N` (a programming error: pick a slot below `N`).
+    pub fn variable(value: T, direction: usize) -> Self {
+        assert!(
+            direction < N,
+            "DualN::variable: direction {direction} is out of range for {N} tangents"
+        );
+        let mut tangents = [T::zero(); N];
+        tangents[direction] = T::one();
+        DualN { value, tangents }
+    }
+
+    /// A number that does not depend on any input.
+    pub fn constant(value: T) -> Self {
+        DualN {
+            value,
+            tangents: [T::zero(); N],
+        }
+    }
+
+    #[inline(always)]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline(always)]
+    fn is_exact_zero(&self) -> bool {
+        self.value.is_zero() && self.tangents.iter().all(|t| t.is_zero())
+    }
+
+    #[inline(always)]
+    fn lift_unary(self, op: Unary) -> Self {
+        let (value, slope) = rules::unary(op, self.value);
+        DualN {
+            value,
+            tangents: self.tangents.map(|t| chain(slope, t)),
+        }
+    }
+
+    #[inline(always)]
+    fn lift_binary(self, op: Binary, other: Self) -> Self {
+        let (value, da, db) = rules::binary(op, self.value, other.value);
+        let mut tangents = self.tangents;
+        for (t, u) in tangents.iter_mut().zip(other.tangents) {
+            *t = chain(da, *t) + chain(db, u);
+        }
+        DualN { value, tangents }
+    }
+
+    #[inline(always)]
+    fn lift_mul_add(self, a: Self, b: Self) -> Self {
+        let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
+        let mut tangents = self.tangents;
+        for k in 0..N {
+            tangents[k] = chain(d_self, tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k]);
+        }
+        DualN { value, tangents }
+    }
+}
+
+impl_real_number!([T: Real, const N: usize] DualN<T, N>, T);
+impl_scalar_on_left!([const N: usize] DualN<f64, N>, f64);
+impl_scalar_on_left!([const N: usize] DualN<f32, N>, f32);
+
+impl<T: fmt::Display, const N: usize> fmt::Display for DualN<T, N> {
+    /// `12 + [4, 3]ε`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)?;
+        f.write_str(" + [")?;
+        for (k, t) in self.tangents.iter().enumerate() {
+            if k > 0 {
+                f.write_str(", ")?;
+            }
+            fmt::Display::fmt(t, f)?;
+        }
+        f.write_str("]ε")
+    }
+}
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for DualN<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DualN")
+            .field("value", &self.value)
+            .field("tangents", &self.tangents)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::Float;
+
+    #[test]
+    fn all_directions_in_one_pass() {
+        // f(x, y, z) = x·sin(y) + z², gradient (sin y, x cos y, 2z)
+        let [x, y, z] = [1.5, 0.7, -2.0];
+        let dx = DualN::<f64, 3>::variable(x, 0);
+        let dy = DualN::<f64, 3>::variable(y, 1);
+        let dz = DualN::<f64, 3>::variable(z, 2);
+        let f = dx * dy.sin() + dz.powi(2);
+        assert_eq!(f.tangents, [y.sin(), x * y.cos(), 2.0 * z]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn variable_slot_must_exist() {
+        let _ = DualN::<f64, 2>::variable(1.0, 2);
+    }
+}

@@ -1,0 +1,11 @@
+//! Forward mode: dual numbers that carry tangents beside values.
+//!
+//! [`Dual`] carries one tangent (one Jacobian-vector product per evaluation)
+//! and nests for higher derivatives; [`DualN`] carries `N` tangents at once,
+//! for chunked Jacobians.
+
+mod dual;
+mod dual_n;
+
+pub use dual::Dual;
+pub use dual_n::DualN;

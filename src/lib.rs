@@ -1,0 +1,130 @@
+//! # chainrule: automatic differentiation for Rust
+//!
+//! Exact derivatives of your code, by the chain rule applied one elementary
+//! operation at a time. Write a function once, generic over
+//! [`num_traits::Float`], and get its derivative, gradient, Jacobian (forward
+//! or reverse mode) and Hessian from it.
+//!
+//! ## A tour
+//!
+//! **A derivative.** The seed example `f(x) = exp(−x²)`, whose derivative is
+//! `f′(x) = −2x·exp(−x²)`. [`derivative`] runs `f` once on a [`Dual`] number,
+//! which carries the tangent beside the value (forward mode):
+//!
+//! ```
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: T) -> T {
+//!     (-x * x).exp()
+//! }
+//!
+//! let x = 1.5_f64;
+//! let slope = chainrule::derivative(f, x);
+//! let exact = -2.0 * x * (-x * x).exp();
+//! assert!((slope - exact).abs() <= 1e-15 * exact.abs());
+//! ```
+//!
+//! **A gradient.** [`grad`] records `f` on a tape as it runs on [`Var`]s, then
+//! sweeps the tape backward once: the whole gradient for the cost of a few
+//! evaluations, however many inputs (reverse mode). Here Baydin et al.'s
+//! example `f(x1, x2) = ln(x1) + x1·x2 − sin(x2)` at `(2, 5)`:
+//!
+//! ```
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: &[T]) -> T {
+//!     x[0].ln() + x[0] * x[1] - x[1].sin()
+//! }
+//!
+//! let (value, gradient) = chainrule::value_and_grad(f, &[2.0, 5.0])?;
+//! assert!((value - 11.652071).abs() < 1e-6);
+//! assert_eq!(gradient[0], 5.5); // 1/x1 + x2
+//! assert!((gradient[1] - 1.716338).abs() < 1e-6); // x1 − cos(x2)
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! **A Jacobian, both modes.** For `f: R³ → R²`, [`jacfwd`] pushes tangents
+//! forward (one pass per chunk of 8 inputs) and [`jacrev`] pulls adjoints
+//! back (one sweep per output). [`jacobian`] picks the cheaper by shape.
+//!
+//! ```
+//! use num_traits::Float;
+//!
+//! fn f<T: Float>(x: &[T]) -> Vec<T> {
+//!     vec![x[0] * x[1].sin(), x[1] * x[2] + x[0].exp()]
+//! }
+//!
+//! let x = [1.0, 2.0, 3.0];
+//! let forward = chainrule::jacfwd(f, &x)?;
+//! let reverse = chainrule::jacrev(f, &x)?;
+//! let exact = [
+//!     [2f64.sin(), 2f64.cos(), 0.0],
+//!     [1f64.exp(), 3.0, 2.0],
+//! ];
+//! for i in 0..2 {
+//!     for j in 0..3 {
+//!         assert!((forward[(i, j)] - exact[i][j]).abs() < 1e-15);
+//!         assert!((reverse[(i, j)] - exact[i][j]).abs() < 1e-15);
+//!     }
+//! }
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! **A Hessian.** [`hessian`] differentiates the reverse sweep itself in
+//! forward mode (`Var<Dual<f64>>`, forward-over-reverse). Rosenbrock's
+//! `f(x, y) = (1 − x)² + 100(y − x²)²` has Hessian
+//! `[[2 − 400(y − 3x²), −400x], [−400x, 200]]`:
+//!
+//! ```
+//! use num_traits::Float;
+//!
+//! fn rosenbrock<T: Float>(v: &[T]) -> T {
+//!     let (x, y) = (v[0], v[1]);
+//!     let hundred = T::from(100.0).unwrap();
+//!     (T::one() - x).powi(2) + hundred * (y - x * x).powi(2)
+//! }
+//!
+//! let h = chainrule::hessian(rosenbrock, &[1.0, 2.0])?;
+//! assert_eq!(h.to_rows(), vec![vec![402.0, -400.0], vec![-400.0, 200.0]]);
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! ## The pieces
+//!
+//! - [`rules`]: the one table of elementary derivatives every mode uses, and
+//!   the conventions at non-differentiable points (`|x|` at 0, ties of `max`,
+//!   `sqrt` at 0, `powf` at 0, NaN and ∞).
+//! - [`forward`]: [`Dual`] and [`DualN`] numbers; they nest (`Dual<Dual<f64>>`).
+//! - [`reverse`]: the tape, [`Recording`] and [`Var`]. Each thread records on
+//!   its own tape; one recording can be swept backward (adjoints) and forward
+//!   (tangents).
+//! - [`api`]: `derivative`, `grad`, `value_and_grad`, `jvp`, `vjp`, `jacfwd`,
+//!   `jacrev`, `jacobian`, `hessian`, `hvp`.
+//!
+//! ## Errors
+//!
+//! Functions that take your data return [`Result`]: mismatched lengths, a
+//! variable from another recording, or a full tape are reported as an
+//! [`Error`], never as silently wrong numbers. Numerical trouble is not an
+//! error: `ln(-1)` is NaN, and so is its derivative, as IEEE says.
+
+#[macro_use]
+mod scalar_impl;
+
+pub mod api;
+mod error;
+pub mod forward;
+mod matrix;
+mod real;
+pub mod reverse;
+pub mod rules;
+
+pub use api::{
+    derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp, value_and_derivative,
+    value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
+};
+pub use error::{Error, Result};
+pub use forward::{Dual, DualN};
+pub use matrix::Matrix;
+pub use real::Real;
+pub use reverse::{Recording, TapeScalar, Var};

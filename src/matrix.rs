@@ -1,0 +1,165 @@
+//! [`Matrix`]: the dense row-major result of `jacobian` and `hessian`.
+
+use std::fmt;
+use std::ops::{Index, IndexMut};
+
+/// A dense matrix stored row by row.
+///
+/// Row `i` of a Jacobian holds the derivatives of output `i`; entry `(i, j)`
+/// is `∂f_i/∂x_j`.
+///
+/// ```
+/// use chainrule::Matrix;
+/// let mut m = Matrix::zeros(2, 3);
+/// m[(1, 2)] = 5.0;
+/// assert_eq!(m.row(1), &[0.0, 0.0, 5.0]);
+/// assert_eq!(m.to_rows(), vec![vec![0.0; 3], vec![0.0, 0.0, 5.0]]);
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Matrix<T> {
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+}
+
+impl<T: Copy + Default> Matrix<T> {
+    /// A `rows × cols` matrix of `T::default()` (zero for numbers).
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix {
+            rows,
+            cols,
+            data: vec![T::default(); rows * cols],
+        }
+    }
+}
+
+impl<T: Copy> Matrix<T> {
+    /// Builds a matrix from its rows.
+    ///
+    /// Returns `None` if the rows differ in length.
+    pub fn from_rows(rows: &[Vec<T>]) -> Option<Self> {
+        let cols = rows.first().map_or(0, Vec::len);
+        if rows.iter().any(|r| r.len() != cols) {
+            return None;
+        }
+        Some(Matrix {
+            rows: rows.len(),
+            cols,
+            data: rows.concat(),
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row `i` as a slice.
+    ///
+    /// # Panics
+    /// If `i >= self.rows()`.
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Column `j`, copied.
+    ///
+    /// # Panics
+    /// If `j >= self.cols()`.
+    pub fn column(&self, j: usize) -> Vec<T> {
+        assert!(j < self.cols, "column {j} out of range for {} columns", self.cols);
+        (0..self.rows).map(|i| self.data[i * self.cols + j]).collect()
+    }
+
+    /// All entries, row by row.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The rows as nested vectors.
+    pub fn to_rows(&self) -> Vec<Vec<T>> {
+        (0..self.rows).map(|i| self.row(i).to_vec()).collect()
+    }
+
+    /// The transpose.
+    pub fn transpose(&self) -> Self {
+        let mut data = Vec::with_capacity(self.data.len());
+        for j in 0..self.cols {
+            data.extend((0..self.rows).map(|i| self.data[i * self.cols + j]));
+        }
+        Matrix {
+            rows: self.cols,
+            cols: self.rows,
+            data,
+        }
+    }
+
+    pub(crate) fn set_row(&mut self, i: usize, values: &[T]) {
+        self.data[i * self.cols..(i + 1) * self.cols].copy_from_slice(values);
+    }
+
+    pub(crate) fn set_column(&mut self, j: usize, values: &[T]) {
+        for (i, &v) in values.iter().enumerate() {
+            self.data[i * self.cols + j] = v;
+        }
+    }
+}
+
+impl<T> Index<(usize, usize)> for Matrix<T> {
+    type Output = T;
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of range for a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        &self.data[i * self.cols + j]
+    }
+}
+
+impl<T> IndexMut<(usize, usize)> for Matrix<T> {
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of range for a {}×{} matrix",
+            self.rows,
+            self.cols
+        );
+        &mut self.data[i * self.cols + j]
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Matrix<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<&[T]> = self.data.chunks(self.cols.max(1)).take(self.rows).collect();
+        f.debug_struct("Matrix")
+            .field("rows", &self.rows)
+            .field("cols", &self.cols)
+            .field("data", &rows)
+            .finish()
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Matrix<T> {
+    /// One row per line, entries separated by spaces; honours precision,
+    /// e.g. `{:.3}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in 0..self.rows {
+            f.write_str("[")?;
+            for j in 0..self.cols {
+                if j > 0 {
+                    f.write_str(", ")?;
+                }
+                fmt::Display::fmt(&self.data[i * self.cols + j], f)?;
+            }
+            f.write_str("]\n")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! Reverse mode: a tape of local partials, swept backward for adjoints
+//! (and forward for tangents).
+//!
+//! [`Recording`] is one use of this thread's tape; [`Var`] is a scalar
+//! recorded on it. The tape is a flat list of `(partial, parent)` edges with
+//! no per-operation allocation and no pointers, swept by loops.
+
+mod recording;
+pub(crate) mod tape;
+mod var;
+
+pub use recording::Recording;
+pub use tape::{MAX_NODES, NodeOp};
+pub use var::{TapeScalar, Var};

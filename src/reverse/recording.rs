@@ -1,0 +1,212 @@
+//! [`Recording`]: one use of this thread's tape, from inputs to sweeps.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::error::{Error, Result, check_len};
+use crate::reverse::tape::Tape;
+use crate::reverse::var::{TapeScalar, Var};
+
+/// Identifies recordings across all threads, so a `Var` of a finished
+/// recording is never mistaken for one of the current recording.
+static NEXT_GENERATION: AtomicU32 = AtomicU32::new(1);
+
+fn next_generation() -> u32 {
+    loop {
+        // 0 means "no recording"; skip it when the counter wraps.
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        if generation != 0 {
+            return generation;
+        }
+    }
+}
+
+/// A recording on this thread's tape for the scalar type `T`.
+///
+/// Creating a `Recording` clears the thread's tape (keeping its memory, so a
+/// loop of recordings allocates only while the tape still grows); inputs made
+/// with [`input`](Recording::input) and everything computed from them are
+/// recorded until the `Recording` is dropped. One recording can then be swept
+/// as often as wanted, backward ([`gradient`](Recording::gradient),
+/// [`vjp`](Recording::vjp)) and forward ([`jvp`](Recording::jvp)).
+///
+/// Recordings nest: a recording created while another one of the same scalar
+/// type is active gets a fresh tape, and the outer one resumes when it is
+/// dropped. Variables of the two never mix (see [`Error::ForeignVariable`]).
+///
+/// ```
+/// use chainrule::Recording;
+/// use num_traits::Float;
+///
+/// // f(x, y) = x·y + sin(x), recorded once, swept both ways.
+/// let rec = Recording::<f64>::new();
+/// let x = rec.input(1.0);
+/// let y = rec.input(2.0);
+/// let f = x * y + x.sin();
+/// let gradient = rec.gradient(f).unwrap();
+/// assert_eq!(gradient, vec![2.0 + 1f64.cos(), 1.0]);
+/// let along_x = rec.jvp(&[1.0, 0.0], &[f]).unwrap();
+/// assert_eq!(along_x, vec![gradient[0]]);
+/// ```
+pub struct Recording<T: TapeScalar> {
+    generation: u32,
+    /// The enclosing recording's tape, put back on drop.
+    outer: Option<Tape<T>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T: TapeScalar> Default for Recording<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: TapeScalar> Recording<T> {
+    /// Starts recording on this thread's tape.
+    pub fn new() -> Self {
+        Self::start(false)
+    }
+
+    /// Starts a recording that also keeps each node's operation and value, so
+    /// the computational graph can be inspected afterwards.
+    pub fn traced() -> Self {
+        Self::start(true)
+    }
+
+    fn start(traced: bool) -> Self {
+        let generation = next_generation();
+        let outer = T::with_tape(|tape| {
+            let outer = (tape.generation != 0).then(|| std::mem::replace(tape, Tape::new()));
+            tape.restart(generation, traced);
+            outer
+        });
+        Recording {
+            generation,
+            outer,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Runs `f` on the tape if this recording is the active one.
+    pub(crate) fn with_active<R>(&self, f: impl FnOnce(&mut Tape<T>) -> R) -> Result<R> {
+        T::with_tape(|tape| {
+            if tape.generation == self.generation {
+                Ok(f(tape))
+            } else {
+                Err(Error::RecordingNotActive)
+            }
+        })
+    }
+
+    /// Runs `f` on the tape after checking that this recording is active,
+    /// nothing went wrong while recording, and `outputs` belong to it.
+    fn sweepable<R>(&self, outputs: &[Var<T>], f: impl FnOnce(&mut Tape<T>) -> R) -> Result<R> {
+        if outputs
+            .iter()
+            .any(|v| !v.is_constant() && v.generation() != self.generation)
+        {
+            return Err(Error::ForeignVariable);
+        }
+        self.with_active(|tape| match tape.error.clone() {
+            Some(error) => Err(error),
+            None => Ok(f(tape)),
+        })?
+    }
+
+    /// A new independent variable with the given value.
+    ///
+    /// # Panics
+    /// If a nested recording of the same scalar type is active (create inputs
+    /// before nesting, or on the nested recording).
+    pub fn input(&self, value: T) -> Var<T> {
+        match self.with_active(|tape| tape.record_input(value)) {
+            Ok(index) => Var::from_parts(value, index, self.generation),
+            Err(_) => panic!("Recording::input: a nested Recording is active; create inputs on the innermost one"),
+        }
+    }
+
+    /// One new independent variable per value, in order.
+    ///
+    /// # Panics
+    /// As [`input`](Recording::input).
+    pub fn inputs(&self, values: &[T]) -> Vec<Var<T>> {
+        values.iter().map(|&value| self.input(value)).collect()
+    }
+
+    /// Number of recorded nodes (inputs and operations on variables).
+    pub fn len(&self) -> usize {
+        self.with_active(|tape| tape.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of tape this recording holds (partials and parent indices).
+    pub fn tape_bytes(&self) -> usize {
+        self.with_active(|tape| tape.edge_count() * Tape::<T>::BYTES_PER_EDGE)
+            .unwrap_or(0)
+    }
+
+    /// The gradient of `output` with respect to the inputs, in the order they
+    /// were created: one backward sweep.
+    ///
+    /// # Errors
+    /// [`Error::ForeignVariable`] if `output` or anything recorded came from
+    /// another recording, [`Error::TapeFull`], [`Error::RecordingNotActive`].
+    pub fn gradient(&self, output: Var<T>) -> Result<Vec<T>> {
+        self.vjp(&[output], &[T::one()])
+    }
+
+    /// Vector-Jacobian product: `Σ_k cotangents[k] · ∂outputs[k]/∂inputs`,
+    /// one backward sweep.
+    ///
+    /// # Errors
+    /// As [`gradient`](Recording::gradient), and
+    /// [`Error::LengthMismatch`] if the slices differ in length.
+    pub fn vjp(&self, outputs: &[Var<T>], cotangents: &[T]) -> Result<Vec<T>> {
+        check_len("cotangent vector", outputs.len(), cotangents.len())?;
+        self.sweepable(outputs, |tape| {
+            let seeds = outputs.iter().zip(cotangents).map(|(v, &c)| (v.index(), c));
+            tape.sweep_backward(seeds);
+            tape.swept_inputs()
+        })
+    }
+
+    /// Jacobian-vector product on the recording: the tangents of `outputs`
+    /// when the inputs move along `input_tangents`, one forward sweep.
+    ///
+    /// # Errors
+    /// As [`gradient`](Recording::gradient), and
+    /// [`Error::LengthMismatch`] unless there is one tangent per input.
+    pub fn jvp(&self, input_tangents: &[T], outputs: &[Var<T>]) -> Result<Vec<T>> {
+        self.sweepable(outputs, |tape| {
+            check_len("input tangent vector", tape.inputs().len(), input_tangents.len())?;
+            let seeds: Vec<(u32, T)> = tape
+                .inputs()
+                .iter()
+                .copied()
+                .zip(input_tangents.iter().copied())
+                .collect();
+            tape.sweep_forward(seeds);
+            let tangents = tape.swept();
+            Ok(outputs.iter().map(|v| tangents[v.index() as usize]).collect())
+        })?
+    }
+}
+
+impl<T: TapeScalar> Drop for Recording<T> {
+    fn drop(&mut self) {
+        let outer = self.outer.take();
+        let generation = self.generation;
+        T::with_tape(move |tape| {
+            if tape.generation == generation {
+                match outer {
+                    Some(outer) => *tape = outer,
+                    None => tape.generation = 0,
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,356 @@
+//! The tape: a flat Wengert list of local partial derivatives.
+//!
+//! Layout (struct of arrays, no pointers):
+//!
+//! - Node `0` is a *sink*: constants never reach the tape, and an input's
+//!   single edge points here with partial 0, so every node has at least one
+//!   edge and the sweeps need no special case for inputs.
+//! - Each recorded node `i ≥ 1` owns one edge per non-constant argument, stored
+//!   contiguously in recording order: `partials[e]` is `∂v_i/∂v_parent`, and
+//!   `parents[e]` the parent's index, with [`FIRST`] set on the node's first
+//!   edge. That flag is all a sweep needs to know where nodes begin, so a
+//!   unary operation costs 12 bytes (f64 partial + u32 index) and a binary one
+//!   24, with no per-node header.
+//! - Sweeps are plain loops over these arrays, backward for adjoints and
+//!   forward for tangents: no recursion, whatever the graph's depth.
+//!
+//! With tracing on (for the graph module), each node also keeps its operation
+//! and primal value.
+
+use crate::Real;
+use crate::error::Error;
+use crate::rules::{Binary, Unary, chain};
+
+/// Set on the first edge of each node.
+pub(crate) const FIRST: u32 = 1 << 31;
+/// Extracts the parent index from an edge.
+pub(crate) const INDEX: u32 = FIRST - 1;
+/// The most nodes one tape holds (node indices use 31 bits).
+pub const MAX_NODES: usize = INDEX as usize;
+
+/// What produced a node; kept only while tracing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeOp {
+    /// An independent variable.
+    Input,
+    /// An elementary function of one argument.
+    Unary(Unary),
+    /// An elementary function of two arguments.
+    Binary(Binary),
+    /// `a·b + c` rounded once.
+    MulAdd,
+}
+
+/// Per-node operation and value, and which arguments were constants.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TraceLog<T> {
+    pub ops: Vec<NodeOp>,
+    pub values: Vec<T>,
+    /// For each node, its arguments in order: `Some(node)` or `None` for a
+    /// constant argument (with the constant's value).
+    pub args: Vec<Vec<Arg<T>>>,
+}
+
+/// An argument of a traced operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Arg<T> {
+    /// Another node, by index.
+    Node(u32),
+    /// A constant, by value.
+    Constant(T),
+}
+
+/// A flat Wengert list. See the module docs for the layout.
+pub struct Tape<T> {
+    partials: Vec<T>,
+    parents: Vec<u32>,
+    /// Number of nodes, the sink included.
+    nodes: u32,
+    /// Indices of the input nodes, in creation order.
+    inputs: Vec<u32>,
+    /// Identifies the active recording; 0 while none is active.
+    pub(crate) generation: u32,
+    /// The first misuse seen during this recording.
+    pub(crate) error: Option<Error>,
+    pub(crate) trace: Option<TraceLog<T>>,
+    /// Reused buffer for sweeps.
+    work: Vec<T>,
+}
+
+impl<T> Tape<T> {
+    /// An empty, inactive tape (no allocation).
+    pub const fn new() -> Self {
+        Tape {
+            partials: Vec::new(),
+            parents: Vec::new(),
+            nodes: 1,
+            inputs: Vec::new(),
+            generation: 0,
+            error: None,
+            trace: None,
+            work: Vec::new(),
+        }
+    }
+}
+
+impl<T: Real> Tape<T> {
+    /// Empties the tape for a new recording, keeping its memory.
+    pub(crate) fn restart(&mut self, generation: u32, traced: bool) {
+        self.partials.clear();
+        self.parents.clear();
+        self.inputs.clear();
+        self.nodes = 1;
+        self.generation = generation;
+        self.error = None;
+        self.trace = if traced {
+            let mut log = self.trace.take().unwrap_or_default();
+            log.ops.clear();
+            log.values.clear();
+            log.args.clear();
+            // The sink occupies slot 0 so trace indices match node indices.
+            log.ops.push(NodeOp::Input);
+            log.values.push(T::zero());
+            log.args.push(Vec::new());
+            Some(log)
+        } else {
+            None
+        };
+    }
+
+    /// Number of recorded nodes (inputs and operations, not the sink).
+    pub(crate) fn len(&self) -> usize {
+        self.nodes as usize - 1
+    }
+
+    /// Number of recorded edges (one per non-constant argument).
+    pub(crate) fn edge_count(&self) -> usize {
+        self.parents.len()
+    }
+
+    /// Bytes held per recorded edge (partial + parent index).
+    pub(crate) const BYTES_PER_EDGE: usize = std::mem::size_of::<T>() + std::mem::size_of::<u32>();
+
+    pub(crate) fn inputs(&self) -> &[u32] {
+        &self.inputs
+    }
+
+    fn fail(&mut self, error: Error) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
+    /// Checks that an argument belongs to this recording; `generation` 0 means
+    /// a constant, which belongs everywhere.
+    #[inline(always)]
+    fn check(&mut self, generation: u32) {
+        if generation != self.generation {
+            self.foreign();
+        }
+    }
+
+    #[cold]
+    fn foreign(&mut self) {
+        assert!(
+            self.generation != 0,
+            "a chainrule Var was used while no Recording of its scalar type is active; \
+             keep Vars inside the closure or Recording that created them"
+        );
+        self.fail(Error::ForeignVariable);
+    }
+
+    /// Opens a new node and returns its index, or 0 (the sink) when full.
+    #[inline(always)]
+    fn open_node(&mut self) -> u32 {
+        let index = self.nodes;
+        if index as usize >= MAX_NODES {
+            self.fail(Error::TapeFull { limit: MAX_NODES });
+            return 0;
+        }
+        self.nodes += 1;
+        index
+    }
+
+    #[inline(always)]
+    fn edge(&mut self, parent: u32, partial: T, first: bool) {
+        self.parents.push(if first { parent | FIRST } else { parent });
+        self.partials.push(partial);
+    }
+
+    /// Records a new input with the given value.
+    pub(crate) fn record_input(&mut self, value: T) -> u32 {
+        let index = self.open_node();
+        if index != 0 {
+            self.edge(0, T::zero(), true);
+            self.inputs.push(index);
+            self.log(NodeOp::Input, value, Vec::new());
+        }
+        index
+    }
+
+    /// Records `op` applied to one node (the other arguments were constants).
+    #[inline(always)]
+    pub(crate) fn record_1(
+        &mut self,
+        parent: (u32, u32),
+        partial: T,
+        value: T,
+        op: NodeOp,
+        args: impl FnOnce() -> Vec<Arg<T>>,
+    ) -> u32 {
+        self.check(parent.1);
+        let index = self.open_node();
+        if index != 0 {
+            self.edge(parent.0, partial, true);
+            if self.trace.is_some() {
+                self.log(op, value, args());
+            }
+        }
+        index
+    }
+
+    /// Records `op` applied to two nodes.
+    #[inline(always)]
+    pub(crate) fn record_2(&mut self, a: (u32, u32), da: T, b: (u32, u32), db: T, value: T, op: NodeOp) -> u32 {
+        self.check(a.1);
+        self.check(b.1);
+        let index = self.open_node();
+        if index != 0 {
+            self.edge(a.0, da, true);
+            self.edge(b.0, db, false);
+            if self.trace.is_some() {
+                self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
+            }
+        }
+        index
+    }
+
+    /// Records an operation on any number of arguments, given as
+    /// `(node, generation, partial)` for the non-constant ones.
+    pub(crate) fn record_n(
+        &mut self,
+        edges: &[(u32, u32, T)],
+        value: T,
+        op: NodeOp,
+        args: impl FnOnce() -> Vec<Arg<T>>,
+    ) -> u32 {
+        for &(_, generation, _) in edges {
+            self.check(generation);
+        }
+        let index = self.open_node();
+        if index != 0 {
+            for (k, &(parent, _, partial)) in edges.iter().enumerate() {
+                self.edge(parent, partial, k == 0);
+            }
+            if self.trace.is_some() {
+                self.log(op, value, args());
+            }
+        }
+        index
+    }
+
+    fn log(&mut self, op: NodeOp, value: T, args: Vec<Arg<T>>) {
+        if let Some(log) = self.trace.as_mut() {
+            log.ops.push(op);
+            log.values.push(value);
+            log.args.push(args);
+        }
+    }
+
+    /// Backward sweep: seeds adjoints at `seeds` (node, adjoint) and
+    /// accumulates every node's adjoint into [`Tape::swept`].
+    pub(crate) fn sweep_backward(&mut self, seeds: impl IntoIterator<Item = (u32, T)>) {
+        let work = &mut self.work;
+        work.clear();
+        work.resize(self.nodes as usize, T::zero());
+        for (node, seed) in seeds {
+            work[node as usize] += seed;
+        }
+        let mut node = self.nodes as usize - 1;
+        for (&parent, &partial) in self.parents.iter().rev().zip(self.partials.iter().rev()) {
+            let adjoint = work[node];
+            let target = (parent & INDEX) as usize;
+            work[target] += chain(partial, adjoint);
+            if parent & FIRST != 0 {
+                node -= 1;
+            }
+        }
+        // The sink collects the inputs' zero contributions; it has no adjoint.
+        work[0] = T::zero();
+    }
+
+    /// Forward sweep: seeds tangents at `seeds` (node, tangent), usually the
+    /// inputs, and propagates them to every node, into [`Tape::swept`].
+    pub(crate) fn sweep_forward(&mut self, seeds: impl IntoIterator<Item = (u32, T)>) {
+        let work = &mut self.work;
+        work.clear();
+        work.resize(self.nodes as usize, T::zero());
+        for (node, seed) in seeds {
+            work[node as usize] += seed;
+        }
+        let mut node = 0usize;
+        for (&parent, &partial) in self.parents.iter().zip(self.partials.iter()) {
+            if parent & FIRST != 0 {
+                node += 1;
+            }
+            let incoming = work[(parent & INDEX) as usize];
+            work[node] += chain(partial, incoming);
+        }
+    }
+
+    /// The result of the last sweep, by node index (0 for the sink).
+    pub(crate) fn swept(&self) -> &[T] {
+        &self.work
+    }
+
+    /// The last sweep's result at the inputs, in creation order.
+    pub(crate) fn swept_inputs(&self) -> Vec<T> {
+        self.inputs.iter().map(|&i| self.work[i as usize]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_costs_twelve_bytes_for_f64() {
+        assert_eq!(Tape::<f64>::BYTES_PER_EDGE, 12);
+    }
+
+    #[test]
+    fn sweeps_follow_recorded_edges() {
+        // v1 = x, v2 = y, v3 = v1·v2 (partials y, x), v4 = sin(v3)
+        let (x, y) = (2.0_f64, 3.0_f64);
+        let mut tape = Tape::<f64>::new();
+        tape.restart(7, false);
+        let vx = tape.record_input(x);
+        let vy = tape.record_input(y);
+        let v3 = tape.record_2((vx, 7), y, (vy, 7), x, x * y, NodeOp::Binary(Binary::Mul));
+        let v4 = tape.record_1(
+            (v3, 7),
+            (x * y).cos(),
+            (x * y).sin(),
+            NodeOp::Unary(Unary::Sin),
+            Vec::new,
+        );
+        assert_eq!(tape.len(), 4);
+        assert_eq!(tape.edge_count(), 5);
+        tape.sweep_backward([(v4, 1.0)]);
+        let adjoints = tape.swept();
+        assert_eq!(adjoints[vx as usize], 6f64.cos() * y);
+        assert_eq!(adjoints[vy as usize], 6f64.cos() * x);
+        tape.sweep_forward([(vx, 1.0)]);
+        let tangents = tape.swept();
+        assert_eq!(tangents[v4 as usize], 6f64.cos() * y);
+    }
+
+    #[test]
+    fn foreign_generation_is_reported() {
+        let mut tape = Tape::<f64>::new();
+        tape.restart(3, false);
+        let a = tape.record_input(1.0);
+        tape.record_1((a, 2), 1.0, 1.0, NodeOp::Unary(Unary::Neg), Vec::new);
+        assert_eq!(tape.error, Some(Error::ForeignVariable));
+    }
+}

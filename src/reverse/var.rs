@@ -1,0 +1,241 @@
+//! [`Var`]: a scalar recorded on this thread's tape.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::Dual;
+use crate::Real;
+use crate::reverse::tape::{Arg, NodeOp, Tape};
+use crate::rules::{self, Binary, Unary};
+
+pub(crate) mod sealed {
+    use super::Tape;
+
+    /// Access to the thread-local tape of one scalar type. Sealed: the
+    /// closure must never re-enter the tape, which only this crate can promise.
+    pub trait HasTape: Sized {
+        fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R;
+    }
+}
+
+/// A scalar type that has a tape on every thread: `f32`, `f64`, and
+/// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessians).
+pub trait TapeScalar: Real + sealed::HasTape {}
+
+macro_rules! thread_tape {
+    ($($t:ty),*) => {$(
+        impl sealed::HasTape for $t {
+            #[inline(always)]
+            fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R {
+                thread_local! {
+                    static TAPE: std::cell::UnsafeCell<Tape<$t>> =
+                        const { std::cell::UnsafeCell::new(Tape::new()) };
+                }
+                // SAFETY: the tape is thread-local, so no other thread sees it,
+                // and every closure passed here is this crate's own recording or
+                // sweeping code, which never calls `with_tape` again nor runs
+                // user code: the `&mut` is unique for its whole lifetime.
+                TAPE.with(|cell| f(unsafe { &mut *cell.get() }))
+            }
+        }
+        impl TapeScalar for $t {}
+    )*};
+}
+
+thread_tape!(f32, f64, Dual<f32>, Dual<f64>);
+
+/// A scalar recorded on this thread's tape: reverse-mode AD.
+///
+/// `Var` implements [`num_traits::Float`] and [`Real`], so any function
+/// written generically runs on it, and every operation appends its local
+/// partial derivatives to the tape of the active
+/// [`Recording`](crate::Recording). Constants (from `Float::one()`, `From`,
+/// literals on either side of an operator) cost nothing on the tape.
+///
+/// A `Var` belongs to the recording that made it. Using it in a later or
+/// nested recording makes that recording return
+/// [`Error::ForeignVariable`](crate::Error::ForeignVariable); using it when no
+/// recording of its scalar type is active at all panics. `Var` is not `Send`:
+/// each thread records on its own tape.
+///
+/// Equality and ordering compare values only.
+///
+/// ```
+/// use chainrule::Recording;
+/// use num_traits::Float;
+///
+/// let mut rec = Recording::<f64>::new();
+/// let x = rec.input(2.0);
+/// let y = x.ln() + 3.0 * x;
+/// assert_eq!(y.value(), 2f64.ln() + 6.0);
+/// let grad = rec.gradient(y).unwrap();
+/// assert_eq!(grad, vec![0.5 + 3.0]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Var<T> {
+    value: T,
+    /// Node index on the tape; 0 for a constant.
+    index: u32,
+    /// The recording this variable belongs to; 0 for a constant.
+    generation: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T: TapeScalar> Var<T> {
+    pub(crate) fn from_parts(value: T, index: u32, generation: u32) -> Self {
+        if index == 0 {
+            // A full tape returns the sink: what it holds is no longer a
+            // variable of the recording (the recording reports the error).
+            Var::constant(value)
+        } else {
+            Var {
+                value,
+                index,
+                generation,
+                _not_send: PhantomData,
+            }
+        }
+    }
+
+    /// A constant: not recorded, derivative 0 with respect to everything.
+    #[inline(always)]
+    pub fn constant(value: T) -> Self {
+        Var {
+            value,
+            index: 0,
+            generation: 0,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The primal value.
+    #[inline(always)]
+    pub fn value(&self) -> T {
+        self.value
+    }
+
+    /// Whether this is a constant (not on any tape).
+    pub fn is_constant(&self) -> bool {
+        self.index == 0
+    }
+
+    /// The node index on the tape (0 for constants).
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    pub(crate) fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    fn arg(&self) -> Arg<T> {
+        if self.index == 0 {
+            Arg::Constant(self.value)
+        } else {
+            Arg::Node(self.index)
+        }
+    }
+
+    #[inline(always)]
+    fn primal(&self) -> T {
+        self.value
+    }
+
+    #[inline(always)]
+    fn is_exact_zero(&self) -> bool {
+        self.value.is_zero()
+    }
+
+    #[inline(always)]
+    fn lift_unary(self, op: Unary) -> Self {
+        let (value, slope) = rules::unary(op, self.value);
+        if self.index == 0 {
+            return Var::constant(value);
+        }
+        let index = T::with_tape(|tape| {
+            tape.record_1((self.index, self.generation), slope, value, NodeOp::Unary(op), || {
+                vec![self.arg()]
+            })
+        });
+        Var::from_parts(value, index, self.generation)
+    }
+
+    #[inline(always)]
+    fn lift_binary(self, op: Binary, other: Self) -> Self {
+        let (value, da, db) = rules::binary(op, self.value, other.value);
+        let node_op = NodeOp::Binary(op);
+        let (index, generation) = match (self.index, other.index) {
+            (0, 0) => return Var::constant(value),
+            (_, 0) => {
+                let args = || vec![self.arg(), other.arg()];
+                let index = T::with_tape(|tape| tape.record_1((self.index, self.generation), da, value, node_op, args));
+                (index, self.generation)
+            }
+            (0, _) => {
+                let args = || vec![self.arg(), other.arg()];
+                let index =
+                    T::with_tape(|tape| tape.record_1((other.index, other.generation), db, value, node_op, args));
+                (index, other.generation)
+            }
+            _ => {
+                let index = T::with_tape(|tape| {
+                    tape.record_2(
+                        (self.index, self.generation),
+                        da,
+                        (other.index, other.generation),
+                        db,
+                        value,
+                        node_op,
+                    )
+                });
+                (index, self.generation)
+            }
+        };
+        Var::from_parts(value, index, generation)
+    }
+
+    fn lift_mul_add(self, a: Self, b: Self) -> Self {
+        let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
+        let operands = [(self, d_self), (a, d_a), (b, d_b)];
+        let mut edges = [(0, 0, T::zero()); 3];
+        let mut count = 0;
+        let mut generation = 0;
+        for (var, partial) in operands {
+            if var.index != 0 {
+                edges[count] = (var.index, var.generation, partial);
+                generation = var.generation;
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Var::constant(value);
+        }
+        let args = || vec![self.arg(), a.arg(), b.arg()];
+        let index = T::with_tape(|tape| tape.record_n(&edges[..count], value, NodeOp::MulAdd, args));
+        Var::from_parts(value, index, generation)
+    }
+}
+
+impl_real_number!([T: TapeScalar] Var<T>, T);
+impl_scalar_on_left!([] Var<f64>, f64);
+impl_scalar_on_left!([] Var<f32>, f32);
+
+impl<T: fmt::Display> fmt::Display for Var<T> {
+    /// The value, as its scalar prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Var<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.index == 0 {
+            f.debug_tuple("Var::constant").field(&self.value).finish()
+        } else {
+            f.debug_struct("Var")
+                .field("value", &self.value)
+                .field("node", &self.index)
+                .finish()
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The one table of elementary derivative rules.
+//!
+//! Every elementary function chainrule knows is written here exactly once: its
+//! value and its local partial derivative(s), computed together so that shared
+//! work (for example `exp` reusing its own value) is done once. Forward mode
+//! ([`Dual`](crate::Dual), [`DualN`](crate::DualN)), reverse mode
+//! ([`Var`](crate::Var)) and the graph tracer all call [`unary`] and
+//! [`binary`]; none of them has a derivative formula of its own.
+//!
+//! The rules are generic over [`num_traits::Float`], so they also run on dual
+//! numbers. That is where second (and higher) derivatives come from: applying
+//! a rule to `Dual<f64>` differentiates the rule itself, so `Var<Dual<f64>>`
+//! (forward-over-reverse) yields Hessians without a second table.
+//!
+//! # Conventions at non-differentiable and edge points
+//!
+//! The same in every mode, because every mode uses this table:
+//!
+//! | point | convention |
+//! |---|---|
+//! | `abs` at 0 | derivative 0 (the midpoint of the subgradient [-1, 1]) |
+//! | `max(a, b)`, `min(a, b)` at `a == b` | each argument gets 1/2 |
+//! | `max`/`min` with one NaN argument | the value is the other argument (IEEE `maxNum`), and so is the derivative |
+//! | `sqrt`, `cbrt` at 0 | derivative +∞ |
+//! | `powf(x, c)` at x = 0 | `c * 0^(c-1)`: 0 for c > 1, 1 for c = 1, +∞ for 0 < c < 1 |
+//! | `powf(x, 0)`, `powi(x, 0)` | derivative 0 everywhere, 0 included |
+//! | `powf(0, c)` w.r.t. the exponent | 0 when the value is 0 |
+//! | `hypot(0, 0)`, `atan2(0, 0)` | partials 0 (the midpoint of the subgradient) |
+//! | piecewise constant (`floor`, `ceil`, `round`, `trunc`, `signum`) | derivative 0 |
+//! | NaN or ±∞ input | propagates as IEEE arithmetic says |
+//!
+//! Finally, the chain rule itself uses a *strong zero*: a zero partial times
+//! any tangent or adjoint (even ∞ or NaN) contributes exactly 0, see [`chain`].
+//! Without it, `0 * sqrt(x)` at `x = 0` would have derivative `0 · ∞ = NaN`
+//! although the function is identically zero.
+
+use num_traits::Float;
+
+/// Elementary functions of one argument.
+///
+/// Each variant's value and derivative are given by [`unary`].
+///
+/// ```
+/// use chainrule::rules::{unary, Unary};
+/// let (value, slope) = unary(Unary::Sin, 0.0_f64);
+/// assert_eq!((value, slope), (0.0, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unary {
+    /// `-x`
+    Neg,
+    /// `1 / x`
+    Recip,
+    /// `x^n` for an integer `n`
+    Powi(i32),
+    /// `sqrt(x)`
+    Sqrt,
+    /// `cbrt(x)`
+    Cbrt,
+    /// `e^x`
+    Exp,
+    /// `2^x`
+    Exp2,
+    /// `e^x - 1`, accurate near 0
+    ExpM1,
+    /// natural logarithm
+    Ln,
+    /// base-2 logarithm
+    Log2,
+    /// base-10 logarithm
+    Log10,
+    /// `ln(1 + x)`, accurate near 0
+    Ln1p,
+    /// sine
+    Sin,
+    /// cosine
+    Cos,
+    /// tangent
+    Tan,
+    /// inverse sine
+    Asin,
+    /// inverse cosine
+    Acos,
+    /// inverse tangent
+    Atan,
+    /// hyperbolic sine
+    Sinh,
+    /// hyperbolic cosine
+    Cosh,
+    /// hyperbolic tangent
+    Tanh,
+    /// inverse hyperbolic sine
+    Asinh,
+    /// inverse hyperbolic cosine
+    Acosh,
+    /// inverse hyperbolic tangent
+    Atanh,
+    /// absolute value
+    Abs,
+    /// logistic function `1 / (1 + e^-x)`
+    Sigmoid,
+    /// `ln(1 + e^x)`
+    Softplus,
+    /// round toward -∞ (derivative 0)
+    Floor,
+    /// round toward +∞ (derivative 0)
+    Ceil,
+    /// round half away from zero (derivative 0)
+    Round,
+    /// round toward zero (derivative 0)
+    Trunc,
+    /// fractional part `x - trunc(x)` (derivative 1)
+    Fract,
+    /// sign of `x` as ±1 (derivative 0)
+    Signum,
+    /// multiply by a constant written into the operation (derivative: that
+    /// constant); used for `to_degrees`, `to_radians`
+    Scale(ScaleBy),
+}
+
+/// The constant factors [`Unary::Scale`] can multiply by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScaleBy {
+    /// 180 / π
+    ToDegrees,
+    /// π / 180
+    ToRadians,
+}
+
+/// Elementary functions of two arguments.
+///
+/// Each variant's value and partial derivatives are given by [`binary`].
+///
+/// ```
+/// use chainrule::rules::{binary, Binary};
+/// // d(a*b)/da = b, d(a*b)/db = a
+/// assert_eq!(binary(Binary::Mul, 3.0_f64, 4.0), (12.0, 4.0, 3.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binary {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b`
+    Div,
+    /// remainder `a % b` (sign of `a`, as Rust's `%`)
+    Rem,
+    /// `a^b` with both base and exponent differentiated
+    Powf,
+    /// logarithm of `a` in base `b`
+    Log,
+    /// four-quadrant `atan(a / b)` (`a` is y, `b` is x)
+    Atan2,
+    /// `sqrt(a² + b²)` without overflow
+    Hypot,
+    /// larger argument (IEEE `maxNum`)
+    Max,
+    /// smaller argument (IEEE `minNum`)
+    Min,
+}
+
+impl Unary {
+    /// Short lower-case name, as the expression language and the graph
+    /// pictures spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Recip => "recip",
+            Unary::Powi(_) => "powi",
+            Unary::Sqrt => "sqrt",
+            Unary::Cbrt => "cbrt",
+            Unary::Exp => "exp",
+            Unary::Exp2 => "exp2",
+            Unary::ExpM1 => "expm1",
+            Unary::Ln => "ln",
+            Unary::Log2 => "log2",
+            Unary::Log10 => "log10",
+            Unary::Ln1p => "log1p",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Tan => "tan",
+            Unary::Asin => "asin",
+            Unary::Acos => "acos",
+            Unary::Atan => "atan",
+            Unary::Sinh => "sinh",
+            Unary::Cosh => "cosh",
+            Unary::Tanh => "tanh",
+            Unary::Asinh => "asinh",
+            Unary::Acosh => "acosh",
+            Unary::Atanh => "atanh",
+            Unary::Abs => "abs",
+            Unary::Sigmoid => "sigmoid",
+            Unary::Softplus => "softplus",
+            Unary::Floor => "floor",
+            Unary::Ceil => "ceil",
+            Unary::Round => "round",
+            Unary::Trunc => "trunc",
+            Unary::Fract => "fract",
+            Unary::Signum => "signum",
+            Unary::Scale(ScaleBy::ToDegrees) => "to_degrees",
+            Unary::Scale(ScaleBy::ToRadians) => "to_radians",
+        }
+    }
+}
+
+impl Binary {
+    /// Short lower-case name (operators use their symbol).
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "+",
+            Binary::Sub => "-",
+            Binary::Mul => "*",
+            Binary::Div => "/",
+            Binary::Rem => "%",
+            Binary::Powf => "pow",
+            Binary::Log => "log",
+            Binary::Atan2 => "atan2",
+            Binary::Hypot => "hypot",
+            Binary::Max => "max",
+            Binary::Min => "min",
+        }
+    }
+}
+
+fn lit<T: Float>(x: f64) -> T {
+    // Every Float type in use represents these small literals; a failure is a
+    // broken `NumCast` implementation, not bad input.
+    T::from(x).expect("the scalar type must represent small f64 literals (check its NumCast impl)")
+}
+
+/// Value and derivative of `op` at `x`: `(f(x), f'(x))`.
+///
+/// ```
+/// use chainrule::rules::{unary, Unary};
+/// let (v, d) = unary(Unary::Exp, 1.0_f64);
+/// assert_eq!(v, d); // (e^x)' = e^x
+/// ```
+#[inline(always)]
+pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
+    let zero = T::zero();
+    let one = T::one();
+    match op {
+        Unary::Neg => (-x, -one),
+        Unary::Recip => {
+            let v = x.recip();
+            (v, -(v * v))
+        }
+        Unary::Powi(n) => match n {
+            0 => (one, zero),
+            1 => (x, one),
+            _ => (x.powi(n), lit::<T>(f64::from(n)) * x.powi(n - 1)),
+        },
+        Unary::Sqrt => {
+            let v = x.sqrt();
+            (v, (v + v).recip())
+        }
+        Unary::Cbrt => {
+            let v = x.cbrt();
+            (v, (lit::<T>(3.0) * v * v).recip())
+        }
+        Unary::Exp => {
+            let v = x.exp();
+            (v, v)
+        }
+        Unary::Exp2 => {
+            let v = x.exp2();
+            (v, v * lit::<T>(std::f64::consts::LN_2))
+        }
+        Unary::ExpM1 => (x.exp_m1(), x.exp()),
+        Unary::Ln => (x.ln(), x.recip()),
+        Unary::Log2 => (x.log2(), (x * lit::<T>(std::f64::consts::LN_2)).recip()),
+        Unary::Log10 => (x.log10(), (x * lit::<T>(std::f64::consts::LN_10)).recip()),
+        Unary::Ln1p => (x.ln_1p(), (one + x).recip()),
+        Unary::Sin => {
+            let (s, c) = x.sin_cos();
+            (s, c)
+        }
+        Unary::Cos => {
+            let (s, c) = x.sin_cos();
+            (c, -s)
+        }
+        Unary::Tan => {
+            let v = x.tan();
+            (v, one + v * v)
+        }
+        Unary::Asin => (x.asin(), (one - x * x).sqrt().recip()),
+        Unary::Acos => (x.acos(), -(one - x * x).sqrt().recip()),
+        Unary::Atan => (x.atan(), (one + x * x).recip()),
+        Unary::Sinh => (x.sinh(), x.cosh()),
+        Unary::Cosh => (x.cosh(), x.sinh()),
+        Unary::Tanh => {
+            let v = x.tanh();
+            (v, one - v * v)
+        }
+        // hypot(x, 1) = sqrt(x² + 1) without overflow for large |x|.
+        Unary::Asinh => (x.asinh(), x.hypot(one).recip()),
+        // sqrt(x-1)·sqrt(x+1) rather than sqrt(x²-1): no overflow, and exact near 1.
+        Unary::Acosh => (x.acosh(), ((x - one).sqrt() * (x + one).sqrt()).recip()),
+        Unary::Atanh => (x.atanh(), ((one - x) * (one + x)).recip()),
+        Unary::Abs => {
+            let slope = if x > zero {
+                one
+            } else if x < zero {
+                -one
+            } else if x == zero {
+                zero
+            } else {
+                x // NaN stays NaN
+            };
+            (x.abs(), slope)
+        }
+        Unary::Sigmoid => {
+            let s = sigmoid(x);
+            (s, s * (one - s))
+        }
+        Unary::Softplus => {
+            // max(x, 0) + ln(1 + e^-|x|): never overflows, exact for large |x|.
+            let v = if x > zero { x } else { zero } + (-x.abs()).exp().ln_1p();
+            let v = if x.is_nan() { x } else { v };
+            (v, sigmoid(x))
+        }
+        Unary::Floor => (x.floor(), zero),
+        Unary::Ceil => (x.ceil(), zero),
+        Unary::Round => (x.round(), zero),
+        Unary::Trunc => (x.trunc(), zero),
+        Unary::Fract => (x.fract(), one),
+        Unary::Signum => (x.signum(), zero),
+        Unary::Scale(by) => {
+            let factor = match by {
+                ScaleBy::ToDegrees => lit::<T>(180.0 / std::f64::consts::PI),
+                ScaleBy::ToRadians => lit::<T>(std::f64::consts::PI / 180.0),
+            };
+            (x * factor, factor)
+        }
+    }
+}
+
+/// The logistic function, split by sign so that `e^x` never overflows.
+fn sigmoid<T: Float>(x: T) -> T {
+    let one = T::one();
+    if x >= T::zero() {
+        (one + (-x).exp()).recip()
+    } else {
+        let e = x.exp();
+        e / (one + e)
+    }
+}
+
+/// Value and both partial derivatives of `op` at `(a, b)`:
+/// `(f(a, b), ∂f/∂a, ∂f/∂b)`.
+///
+/// ```
+/// use chainrule::rules::{binary, Binary};
+/// let (v, da, db) = binary(Binary::Powf, 2.0_f64, 3.0);
+/// assert_eq!((v, da), (8.0, 12.0));          // 3 · 2²
+/// assert!((db - 8.0 * 2f64.ln()).abs() < 1e-15); // 2³ · ln 2
+/// ```
+#[inline(always)]
+pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
+    let zero = T::zero();
+    let one = T::one();
+    let half = lit::<T>(0.5);
+    match op {
+        Binary::Add => (a + b, one, one),
+        Binary::Sub => (a - b, one, -one),
+        Binary::Mul => (a * b, b, a),
+        Binary::Div => {
+            let inv = b.recip();
+            let v = a * inv;
+            (v, inv, -v * inv)
+        }
+        Binary::Rem => (a % b, one, -(a / b).trunc()),
+        Binary::Powf => {
+            let v = a.powf(b);
+            let d_base = if b == zero {
+                zero
+            } else if a == zero {
+                b * a.powf(b - one)
+            } else {
+                b * v / a
+            };
+            let d_exponent = if v == zero { zero } else { v * a.ln() };
+            (v, d_base, d_exponent)
+        }
+        Binary::Log => {
+            let ln_b = b.ln();
+            let ln_a = a.ln();
+            let v = ln_a / ln_b;
+            (v, (a * ln_b).recip(), -v / (b * ln_b))
+        }
+        Binary::Atan2 => {
+            let r2 = a * a + b * b;
+            if r2 == zero {
+                (a.atan2(b), zero, zero)
+            } else {
+                (a.atan2(b), b / r2, -a / r2)
+            }
+        }
+        Binary::Hypot => {
+            let h = a.hypot(b);
+            if h == zero { (h, zero, zero) } else { (h, a / h, b / h) }
+        }
+        Binary::Max => {
+            if a > b {
+                (a, one, zero)
+            } else if b > a {
+                (b, zero, one)
+            } else if a == b {
+                (a, half, half)
+            } else if a.is_nan() {
+                (b, zero, one)
+            } else {
+                (a, one, zero)
+            }
+        }
+        Binary::Min => {
+            if a < b {
+                (a, one, zero)
+            } else if b < a {
+                (b, zero, one)
+            } else if a == b {
+                (a, half, half)
+            } else if a.is_nan() {
+                (b, zero, one)
+            } else {
+                (a, one, zero)
+            }
+        }
+    }
+}
+
+/// `fma(a, b, c) = a·b + c` rounded once, and its partials `(b, a, 1)`.
+///
+/// ```
+/// use chainrule::rules::mul_add;
+/// assert_eq!(mul_add(2.0_f64, 3.0, 1.0), (7.0, 3.0, 2.0, 1.0));
+/// ```
+#[inline(always)]
+pub fn mul_add<T: Float>(a: T, b: T, c: T) -> (T, T, T, T) {
+    (a.mul_add(b, c), b, a, T::one())
+}
+
+/// One term of the chain rule: `partial · incoming`, with a *strong zero*.
+///
+/// If either factor is zero the term is exactly zero, even when the other is
+/// ∞ or NaN. A zero partial means the result does not move with that input;
+/// a zero tangent (or adjoint) means nothing flows along the edge. Either way
+/// IEEE's `0 · ∞ = NaN` would report a NaN derivative for a function that is
+/// perfectly smooth, e.g. `0 · sqrt(x)` at 0, or `x^c` with a constant `c`
+/// and negative `x`. Forward and reverse mode both use this one function, so
+/// they agree.
+///
+/// ```
+/// use chainrule::rules::chain;
+/// assert_eq!(chain(0.0_f64, f64::INFINITY), 0.0);
+/// assert_eq!(chain(2.0_f64, 3.0), 6.0);
+/// assert!(chain(f64::NAN, 1.0).is_nan());
+/// ```
+#[inline(always)]
+pub fn chain<T: Float>(partial: T, incoming: T) -> T {
+    if partial.is_zero() || incoming.is_zero() {
+        T::zero()
+    } else {
+        partial * incoming
+    }
+}

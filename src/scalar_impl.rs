@@ -1,0 +1,266 @@
+//! The number-trait boilerplate shared by every differentiable number type.
+//!
+//! A type gets `num_traits::Float` (and `Num`, `NumCast`, `FloatConst`, the
+//! operators, `Sum`, ...) by providing four inherent methods, and this macro
+//! routes every operation through them to the [rule table](crate::rules):
+//!
+//! - `fn primal(&self) -> S`: the plain value (comparisons and queries look at it);
+//! - `fn constant(value: S) -> Self`: a number that does not move;
+//! - `fn lift_unary(self, op: Unary) -> Self`;
+//! - `fn lift_binary(self, op: Binary, other: Self) -> Self`;
+//! - `fn lift_mul_add(self, a: Self, b: Self) -> Self`.
+//!
+//! Writing it once keeps `Dual`, `DualN` and `Var` from growing three copies
+//! of sixty methods that could drift apart.
+
+/// Implements `Float`, `Real` and friends for `$ty` over the scalar `$s`.
+/// `[$($gen)*]` are the impl generics, e.g. `[T: Real, const N: usize]`.
+macro_rules! impl_real_number {
+    ([$($gen:tt)*] $ty:ty, $s:ty) => {
+        impl<$($gen)*> $crate::Real for $ty {
+            #[inline(always)]
+            fn apply_unary(self, op: $crate::rules::Unary) -> Self {
+                self.lift_unary(op)
+            }
+            #[inline(always)]
+            fn apply_binary(self, op: $crate::rules::Binary, other: Self) -> Self {
+                self.lift_binary(op, other)
+            }
+        }
+
+        impl<$($gen)*> ::core::cmp::PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.primal() == other.primal()
+            }
+        }
+
+        impl<$($gen)*> ::core::cmp::PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<::core::cmp::Ordering> {
+                self.primal().partial_cmp(&other.primal())
+            }
+        }
+
+        impl<$($gen)*> ::core::default::Default for $ty {
+            fn default() -> Self {
+                Self::constant(<$s as ::num_traits::Zero>::zero())
+            }
+        }
+
+        impl<$($gen)*> ::core::convert::From<$s> for $ty {
+            fn from(value: $s) -> Self {
+                Self::constant(value)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::Zero for $ty {
+            fn zero() -> Self {
+                Self::constant(<$s as ::num_traits::Zero>::zero())
+            }
+            fn is_zero(&self) -> bool {
+                self.is_exact_zero()
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::One for $ty {
+            fn one() -> Self {
+                Self::constant(<$s as ::num_traits::One>::one())
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::Num for $ty {
+            type FromStrRadixErr = <$s as ::num_traits::Num>::FromStrRadixErr;
+            fn from_str_radix(text: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+                <$s as ::num_traits::Num>::from_str_radix(text, radix).map(Self::constant)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::ToPrimitive for $ty {
+            fn to_i64(&self) -> Option<i64> {
+                self.primal().to_i64()
+            }
+            fn to_u64(&self) -> Option<u64> {
+                self.primal().to_u64()
+            }
+            fn to_f32(&self) -> Option<f32> {
+                self.primal().to_f32()
+            }
+            fn to_f64(&self) -> Option<f64> {
+                self.primal().to_f64()
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::NumCast for $ty {
+            fn from<P: ::num_traits::ToPrimitive>(n: P) -> Option<Self> {
+                <$s as ::num_traits::NumCast>::from(n).map(Self::constant)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::FromPrimitive for $ty {
+            fn from_i64(n: i64) -> Option<Self> {
+                <$s as ::num_traits::FromPrimitive>::from_i64(n).map(Self::constant)
+            }
+            fn from_u64(n: u64) -> Option<Self> {
+                <$s as ::num_traits::FromPrimitive>::from_u64(n).map(Self::constant)
+            }
+            fn from_f64(n: f64) -> Option<Self> {
+                <$s as ::num_traits::FromPrimitive>::from_f64(n).map(Self::constant)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::FloatConst for $ty {
+            impl_real_number!(@consts $s; E FRAC_1_PI FRAC_1_SQRT_2 FRAC_2_PI FRAC_2_SQRT_PI
+                FRAC_PI_2 FRAC_PI_3 FRAC_PI_4 FRAC_PI_6 FRAC_PI_8 LN_10 LN_2 LOG10_E LOG2_E
+                PI SQRT_2 TAU LOG10_2 LOG2_10);
+        }
+
+        impl<$($gen)*> ::core::ops::Neg for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn neg(self) -> Self {
+                self.lift_unary($crate::rules::Unary::Neg)
+            }
+        }
+
+        impl_real_number!(@binop [$($gen)*] $ty, $s; Add add AddAssign add_assign Add);
+        impl_real_number!(@binop [$($gen)*] $ty, $s; Sub sub SubAssign sub_assign Sub);
+        impl_real_number!(@binop [$($gen)*] $ty, $s; Mul mul MulAssign mul_assign Mul);
+        impl_real_number!(@binop [$($gen)*] $ty, $s; Div div DivAssign div_assign Div);
+        impl_real_number!(@binop [$($gen)*] $ty, $s; Rem rem RemAssign rem_assign Rem);
+
+        impl<$($gen)*> ::core::iter::Sum for $ty {
+            fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as ::num_traits::Zero>::zero(), |acc, x| acc + x)
+            }
+        }
+
+        impl<$($gen)*> ::core::iter::Product for $ty {
+            fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+                iter.fold(<Self as ::num_traits::One>::one(), |acc, x| acc * x)
+            }
+        }
+
+        impl<$($gen)*> ::num_traits::Float for $ty {
+            impl_real_number!(@constants $s; nan infinity neg_infinity neg_zero min_value
+                min_positive_value max_value epsilon);
+            impl_real_number!(@queries; is_nan is_infinite is_finite is_normal is_subnormal
+                is_sign_positive is_sign_negative);
+            impl_real_number!(@unary; floor Floor, ceil Ceil, round Round, trunc Trunc,
+                fract Fract, abs Abs, signum Signum, recip Recip, sqrt Sqrt, cbrt Cbrt,
+                exp Exp, exp2 Exp2, exp_m1 ExpM1, ln Ln, log2 Log2, log10 Log10,
+                ln_1p Ln1p, sin Sin, cos Cos, tan Tan, asin Asin, acos Acos, atan Atan,
+                sinh Sinh, cosh Cosh, tanh Tanh, asinh Asinh, acosh Acosh, atanh Atanh);
+            impl_real_number!(@binary; powf Powf, log Log, max Max, min Min,
+                hypot Hypot, atan2 Atan2);
+
+            fn classify(self) -> ::core::num::FpCategory {
+                self.primal().classify()
+            }
+            fn integer_decode(self) -> (u64, i16, i8) {
+                self.primal().integer_decode()
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self.lift_mul_add(a, b)
+            }
+            #[inline(always)]
+            fn powi(self, n: i32) -> Self {
+                self.lift_unary($crate::rules::Unary::Powi(n))
+            }
+            fn to_degrees(self) -> Self {
+                self.lift_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToDegrees))
+            }
+            fn to_radians(self) -> Self {
+                self.lift_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToRadians))
+            }
+            #[allow(deprecated)]
+            fn abs_sub(self, other: Self) -> Self {
+                (self - other).max(<Self as ::num_traits::Zero>::zero())
+            }
+            fn sin_cos(self) -> (Self, Self) {
+                (self.sin(), self.cos())
+            }
+        }
+    };
+
+    (@binop [$($gen:tt)*] $ty:ty, $s:ty; $trait:ident $method:ident $assign:ident $assign_method:ident $op:ident) => {
+        impl<$($gen)*> ::core::ops::$trait for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, rhs: Self) -> Self {
+                self.lift_binary($crate::rules::Binary::$op, rhs)
+            }
+        }
+        impl<$($gen)*> ::core::ops::$trait<$s> for $ty {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, rhs: $s) -> Self {
+                self.lift_binary($crate::rules::Binary::$op, Self::constant(rhs))
+            }
+        }
+        impl<$($gen)*> ::core::ops::$assign for $ty {
+            #[inline(always)]
+            fn $assign_method(&mut self, rhs: Self) {
+                *self = self.lift_binary($crate::rules::Binary::$op, rhs);
+            }
+        }
+        impl<$($gen)*> ::core::ops::$assign<$s> for $ty {
+            #[inline(always)]
+            fn $assign_method(&mut self, rhs: $s) {
+                *self = self.lift_binary($crate::rules::Binary::$op, Self::constant(rhs));
+            }
+        }
+    };
+
+    (@consts $s:ty; $($name:ident)*) => {$(
+        fn $name() -> Self {
+            Self::constant(<$s as ::num_traits::FloatConst>::$name())
+        }
+    )*};
+
+    (@constants $s:ty; $($name:ident)*) => {$(
+        fn $name() -> Self {
+            Self::constant(<$s as ::num_traits::Float>::$name())
+        }
+    )*};
+
+    (@queries; $($name:ident)*) => {$(
+        fn $name(self) -> bool {
+            self.primal().$name()
+        }
+    )*};
+
+    (@unary; $($name:ident $op:ident),* $(,)?) => {$(
+        #[inline(always)]
+        fn $name(self) -> Self {
+            self.lift_unary($crate::rules::Unary::$op)
+        }
+    )*};
+
+    (@binary; $($name:ident $op:ident),* $(,)?) => {$(
+        #[inline(always)]
+        fn $name(self, other: Self) -> Self {
+            self.lift_binary($crate::rules::Binary::$op, other)
+        }
+    )*};
+}
+
+/// Arithmetic with a plain `f32`/`f64` on the left: `2.0 * x`.
+/// (Rust's orphan rule allows this only for concrete left-hand types.)
+macro_rules! impl_scalar_on_left {
+    ([$($gen:tt)*] $ty:ty, $s:ty) => {
+        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Add add Add);
+        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Sub sub Sub);
+        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Mul mul Mul);
+        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Div div Div);
+        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Rem rem Rem);
+    };
+    (@op [$($gen:tt)*] $ty:ty, $s:ty; $trait:ident $method:ident $op:ident) => {
+        impl<$($gen)*> ::core::ops::$trait<$ty> for $s {
+            type Output = $ty;
+            #[inline(always)]
+            fn $method(self, rhs: $ty) -> $ty {
+                <$ty>::constant(self).lift_binary($crate::rules::Binary::$op, rhs)
+            }
+        }
+    };
+}
