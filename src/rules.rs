@@ -375,12 +375,15 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
         Binary::Rem => (a % b, one, -(a / b).trunc()),
         Binary::Powf => {
             let v = a.powf(b);
-            let d_base = if b == zero {
-                zero
-            } else if a == zero {
-                b * a.powf(b - one)
-            } else {
+            // b·v/a keeps every order of derivative (also at b = 0, where it is
+            // 0 but its derivative w.r.t. b is not); at a = 0 it is 0/0, so use
+            // b·a^(b−1) there, and 0 for 0^0, where that would be 0·∞.
+            let d_base = if a != zero {
                 b * v / a
+            } else if b == zero {
+                zero
+            } else {
+                b * a.powf(b - one)
             };
             let d_exponent = if v == zero { zero } else { v * a.ln() };
             (v, d_base, d_exponent)
