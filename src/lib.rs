@@ -128,3 +128,8 @@ pub use forward::{Dual, DualN};
 pub use matrix::Matrix;
 pub use real::Real;
 pub use reverse::{Recording, TapeScalar, Var};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -90,10 +90,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
-        let mut tangents = self.tangents;
-        for k in 0..N {
-            tangents[k] = chain(d_self, tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k]);
-        }
+        let tangents = std::array::from_fn(|k| {
+            chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
+        });
         DualN { value, tangents }
     }
 }

@@ -149,6 +149,12 @@ impl<T: TapeScalar> Recording<T> {
             .unwrap_or(0)
     }
 
+    /// Bytes of tape allocated on this thread for `T`, including room kept
+    /// from earlier recordings (tapes are reused, not freed).
+    pub fn tape_capacity_bytes(&self) -> usize {
+        self.with_active(|tape| tape.capacity_bytes()).unwrap_or(0)
+    }
+
     /// The gradient of `output` with respect to the inputs, in the order they
     /// were created: one backward sweep.
     ///

@@ -130,6 +130,11 @@ impl<T: Real> Tape<T> {
     /// Bytes held per recorded edge (partial + parent index).
     pub(crate) const BYTES_PER_EDGE: usize = std::mem::size_of::<T>() + std::mem::size_of::<u32>();
 
+    /// Bytes of edge storage allocated, used or not.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.partials.capacity() * std::mem::size_of::<T>() + self.parents.capacity() * std::mem::size_of::<u32>()
+    }
+
     pub(crate) fn inputs(&self) -> &[u32] {
         &self.inputs
     }
