@@ -108,6 +108,8 @@
 //! [`Error`], never as silently wrong numbers. Numerical trouble is not an
 //! error: `ln(-1)` is NaN, and so is its derivative, as IEEE says.
 
+#![warn(missing_docs)]
+
 #[macro_use]
 mod scalar_impl;
 
