@@ -115,6 +115,7 @@ mod scalar_impl;
 
 pub mod api;
 mod error;
+pub mod expr;
 pub mod forward;
 mod matrix;
 mod real;

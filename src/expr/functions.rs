@@ -1,0 +1,143 @@
+//! The functions the expression language knows, mapped onto the rule table.
+
+use crate::rules::{Binary, Unary};
+
+/// A callable function of the expression language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    /// One argument.
+    Unary(Unary),
+    /// Two arguments.
+    Binary(Binary),
+}
+
+impl Function {
+    /// How many arguments it takes.
+    pub fn arity(self) -> usize {
+        match self {
+            Function::Unary(_) => 1,
+            Function::Binary(_) => 2,
+        }
+    }
+}
+
+/// Every function name, as users write it. `log` is the natural logarithm.
+pub const FUNCTIONS: &[(&str, Function)] = &[
+    ("sin", Function::Unary(Unary::Sin)),
+    ("cos", Function::Unary(Unary::Cos)),
+    ("tan", Function::Unary(Unary::Tan)),
+    ("asin", Function::Unary(Unary::Asin)),
+    ("acos", Function::Unary(Unary::Acos)),
+    ("atan", Function::Unary(Unary::Atan)),
+    ("sinh", Function::Unary(Unary::Sinh)),
+    ("cosh", Function::Unary(Unary::Cosh)),
+    ("tanh", Function::Unary(Unary::Tanh)),
+    ("asinh", Function::Unary(Unary::Asinh)),
+    ("acosh", Function::Unary(Unary::Acosh)),
+    ("atanh", Function::Unary(Unary::Atanh)),
+    ("exp", Function::Unary(Unary::Exp)),
+    ("exp2", Function::Unary(Unary::Exp2)),
+    ("expm1", Function::Unary(Unary::ExpM1)),
+    ("ln", Function::Unary(Unary::Ln)),
+    ("log", Function::Unary(Unary::Ln)),
+    ("log2", Function::Unary(Unary::Log2)),
+    ("log10", Function::Unary(Unary::Log10)),
+    ("log1p", Function::Unary(Unary::Ln1p)),
+    ("sqrt", Function::Unary(Unary::Sqrt)),
+    ("cbrt", Function::Unary(Unary::Cbrt)),
+    ("abs", Function::Unary(Unary::Abs)),
+    ("sigmoid", Function::Unary(Unary::Sigmoid)),
+    ("softplus", Function::Unary(Unary::Softplus)),
+    ("pow", Function::Binary(Binary::Powf)),
+    ("atan2", Function::Binary(Binary::Atan2)),
+    ("hypot", Function::Binary(Binary::Hypot)),
+    ("max", Function::Binary(Binary::Max)),
+    ("min", Function::Binary(Binary::Min)),
+];
+
+/// Named constants.
+pub const CONSTANTS: &[(&str, f64)] = &[("pi", std::f64::consts::PI), ("e", std::f64::consts::E)];
+
+/// The function called `name`, if any.
+///
+/// ```
+/// use chainrule::expr::{lookup_function, Function};
+/// use chainrule::rules::Unary;
+/// assert_eq!(lookup_function("log"), Some(Function::Unary(Unary::Ln)));
+/// assert_eq!(lookup_function("sine"), None);
+/// ```
+pub fn lookup_function(name: &str) -> Option<Function> {
+    FUNCTIONS.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+}
+
+/// The value of the constant called `name`, if any.
+pub fn lookup_constant(name: &str) -> Option<f64> {
+    CONSTANTS.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+}
+
+/// The known function name nearest to `name`, if it is near enough to be a
+/// likely typo (edit distance at most 2, and less than the name's length).
+///
+/// ```
+/// assert_eq!(chainrule::expr::suggest_function("sni"), Some("sin"));
+/// assert_eq!(chainrule::expr::suggest_function("sqr"), Some("sqrt"));
+/// assert_eq!(chainrule::expr::suggest_function("frobnicate"), None);
+/// ```
+pub fn suggest_function(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    FUNCTIONS
+        .iter()
+        .map(|&(known, _)| (edit_distance(&lower, known), known))
+        .filter(|&(d, _)| d <= 2 && d < name.chars().count())
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, known)| known)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and
+/// swaps of neighbours each cost 1 (so `sni` is one step from `sin`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        d[i * width] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("sin", "sin"), 0);
+        assert_eq!(edit_distance("sni", "sin"), 1);
+        assert_eq!(edit_distance("sinh", "sin"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn suggestions_prefer_the_nearest() {
+        assert_eq!(suggest_function("tanhh"), Some("tanh"));
+        assert_eq!(suggest_function("SIN"), Some("sin"));
+        assert_eq!(suggest_function("lg"), Some("ln"));
+        assert_eq!(suggest_function("x"), None);
+    }
+}
