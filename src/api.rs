@@ -167,7 +167,19 @@ pub fn jacfwd_chunked<S: Real, const N: usize>(
     value_and_jacfwd(f, x).map(|(_, j)| j)
 }
 
-fn value_and_jacfwd<S: Real, const N: usize>(
+/// `f(x)` and its Jacobian by forward mode, `N` directions per evaluation.
+///
+/// ```
+/// use num_traits::Float;
+/// fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0].sin(), x[0] * x[1]] }
+/// let (values, j) = chainrule::api::value_and_jacfwd::<f64, 4>(f, &[0.0, 2.0]).unwrap();
+/// assert_eq!(values, vec![0.0, 0.0]);
+/// assert_eq!(j.to_rows(), vec![vec![1.0, 0.0], vec![2.0, 0.0]]);
+/// ```
+///
+/// # Errors
+/// As [`jacfwd`].
+pub fn value_and_jacfwd<S: Real, const N: usize>(
     f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
     x: &[S],
 ) -> Result<(Vec<S>, Matrix<S>)> {

@@ -123,7 +123,7 @@ pub mod reverse;
 pub mod rules;
 
 pub use api::{
-    derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp, value_and_derivative,
+    JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp, value_and_derivative,
     value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
 };
 pub use error::{Error, Result};

@@ -31,7 +31,7 @@
 //! use chainrule::expr::parse;
 //! let program = parse("ln(x1) + x1*x2 - sin(x2)")?;
 //! let f = program.bind(&["x1", "x2"])?;
-//! let (value, gradient) = chainrule::value_and_grad(|x| f.eval_one(x), &[2.0, 5.0]).unwrap();
+//! let (value, gradient) = chainrule::value_and_grad(|x| f.eval_one(x), &[2.0_f64, 5.0]).unwrap();
 //! assert!((value - 11.652071).abs() < 1e-6);
 //! assert_eq!(gradient[0], 5.5);
 //!

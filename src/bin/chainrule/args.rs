@@ -1,0 +1,207 @@
+//! Command-line arguments: clap definitions and the `--at` point.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use chainrule::expr::{lookup_constant, lookup_function};
+
+const EXAMPLES: &str = "\
+Examples:
+  chainrule eval 'exp(-x^2)' --at x=1.5
+  chainrule grad 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5
+  chainrule grad '-x^2' --at x=-1.5 --mode forward --json
+  chainrule jacobian 'x*y; x+y; sin(x)' --at x=1,y=2
+  chainrule hessian 'x^2*y + y^3' --at x=1,y=2
+  chainrule grad --file long-expression.txt --at x=1
+
+Expressions: numbers (2, .5, 1e-3), constants pi and e, variables (x, x1, w_2),
++ - * / and ^ (right-associative; -x^2 is -(x^2)), parentheses, and the functions
+sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 expm1
+ln log log2 log10 log1p sqrt cbrt abs sigmoid softplus (one argument; log is ln)
+pow atan2 hypot max min (two arguments). Quote expressions for the shell.
+Limits: 1,000,000 characters; parentheses and calls nested at most 200 deep.
+
+Exit status: 0 on success, 2 on bad input (the message starts with 'error:').";
+
+/// Exact derivatives of math expressions, by automatic differentiation.
+///
+/// chainrule parses a formula once and differentiates it in forward mode (dual
+/// numbers) or reverse mode (a tape swept backward), with no symbolic algebra
+/// and no finite differences: the results are exact to floating point.
+#[derive(Debug, Parser)]
+#[command(name = "chainrule", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate an expression (or several, separated by ';')
+    #[command(after_help = "Example:\n  chainrule eval 'exp(-x^2)' --at x=1.5\n  chainrule eval 'ln(-1)' --json")]
+    Eval(Common),
+
+    /// Gradient of a scalar expression (reverse mode by default)
+    #[command(
+        after_help = "Example:\n  chainrule grad 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5\n  chainrule grad '-x^2' --at x=-1.5 --mode forward --json"
+    )]
+    Grad {
+        #[command(flatten)]
+        common: Common,
+        /// forward: dual numbers, 8 inputs per pass; reverse: one recording and one backward sweep
+        #[arg(long, value_enum, default_value_t = GradMode::Reverse)]
+        mode: GradMode,
+    },
+
+    /// Jacobian of several expressions separated by ';'
+    #[command(
+        after_help = "Example:\n  chainrule jacobian 'x*y; x+y; sin(x)' --at x=1,y=2\n  chainrule jacobian 'x*y*z; x+y+z' --at x=1,y=2,z=3 --mode reverse --json"
+    )]
+    Jacobian {
+        #[command(flatten)]
+        common: Common,
+        /// auto: forward when inputs <= outputs, else reverse
+        #[arg(long, value_enum, default_value_t = JacobianMode::Auto)]
+        mode: JacobianMode,
+    },
+
+    /// Value, gradient and Hessian of a scalar expression (forward-over-reverse)
+    #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]
+    Hessian(Common),
+}
+
+/// What every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The expression, e.g. 'exp(-x^2)'; it may start with '-'
+    #[arg(
+        value_name = "EXPR",
+        allow_hyphen_values = true,
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub expr: Option<String>,
+
+    /// Read the expression from FILE instead ('-' for standard input), for
+    /// expressions longer than a command line holds
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// The point: name=value pairs separated by commas, e.g. x1=2,x2=5.
+    /// The inputs are exactly these names, in this order.
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Option<String>,
+
+    /// Print one JSON object instead of a table (full precision; NaN and
+    /// infinities as the strings "NaN", "Infinity", "-Infinity")
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GradMode {
+    Forward,
+    Reverse,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JacobianMode {
+    Auto,
+    Forward,
+    Reverse,
+}
+
+impl Common {
+    /// The expression, from the argument or from `--file`.
+    pub fn source(&self) -> Result<String, String> {
+        match (&self.expr, &self.file) {
+            (Some(expr), _) => Ok(expr.clone()),
+            (None, Some(path)) if path.as_os_str() == "-" => std::io::read_to_string(std::io::stdin())
+                .map_err(|e| format!("cannot read the expression from standard input: {e}")),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the expression from '{}': {e}", path.display())),
+            (None, None) => Err("give an expression, or --file FILE".into()),
+        }
+    }
+}
+
+/// The named point of `--at`, in the order given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Point {
+    pub names: Vec<String>,
+    pub values: Vec<f64>,
+}
+
+/// Parses `--at`: `name=value` pairs separated by commas.
+pub fn parse_point(text: Option<&str>) -> Result<Point, String> {
+    let Some(text) = text else {
+        return Ok(Point::default());
+    };
+    if text.trim().is_empty() {
+        return Err("--at is empty: give name=value pairs, e.g. --at x=1,y=2".into());
+    }
+    let mut point = Point::default();
+    for item in text.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            return Err(format!(
+                "--at '{text}' has an empty item: separate name=value pairs by single commas"
+            ));
+        }
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(format!(
+                "--at: '{item}' has no value: write {item}=VALUE, e.g. {item}=1.5"
+            ));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!(
+                "--at: '{name}' is not a variable name (letters, digits and '_', not starting with a digit)"
+            ));
+        }
+        if lookup_function(name).is_some() || lookup_constant(name).is_some() {
+            return Err(format!(
+                "--at: '{name}' is a built-in name (a function or constant), not a variable"
+            ));
+        }
+        if value.is_empty() {
+            return Err(format!("--at: '{name}' has an empty value: write {name}=VALUE"));
+        }
+        let number: f64 = value
+            .parse()
+            .map_err(|_| format!("--at: '{value}' is not a number (in '{item}')"))?;
+        if point.names.iter().any(|n| n == name) {
+            return Err(format!("--at: '{name}' is given twice"));
+        }
+        point.names.push(name.to_string());
+        point.values.push(number);
+    }
+    Ok(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points() {
+        let p = parse_point(Some("x1=2, x2=-5e-1")).unwrap();
+        assert_eq!(p.names, ["x1", "x2"]);
+        assert_eq!(p.values, [2.0, -0.5]);
+        assert_eq!(parse_point(None).unwrap(), Point::default());
+    }
+
+    #[test]
+    fn each_bad_point_has_its_own_message() {
+        let message = |s| parse_point(Some(s)).unwrap_err();
+        assert!(message("x=abc").contains("'abc' is not a number"));
+        assert!(message("x").contains("'x' has no value"));
+        assert!(message("x=1,x=2").contains("'x' is given twice"));
+        assert!(message("x=1,,y=2").contains("empty item"));
+        assert!(message("").contains("--at is empty"));
+        assert!(message("1x=2").contains("not a variable name"));
+        assert!(message("pi=3").contains("built-in name"));
+        assert!(message("x=").contains("empty value"));
+    }
+}

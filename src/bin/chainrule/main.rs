@@ -1,0 +1,314 @@
+//! The `chainrule` command line: derivatives of math expressions.
+
+mod args;
+mod output;
+
+use std::process::ExitCode;
+
+use chainrule::api::{Sweep, record_jacobian, value_and_jacfwd};
+use chainrule::expr::{Bound, ExprError, Program, parse};
+use chainrule::{JACFWD_CHUNK, value_and_grad, value_grad_hessian};
+use clap::Parser;
+
+use args::{Cli, Command, Common, GradMode, JacobianMode, Point, parse_point};
+use output::{Json, NON_FINITE_WARNING, Table, human};
+
+/// Why a command could not run; printed after `error: `, exit code 2.
+enum Failure {
+    Message(String),
+    Expression { error: ExprError, source: String },
+}
+
+impl Failure {
+    fn render(&self) -> String {
+        match self {
+            Failure::Message(message) => message.clone(),
+            Failure::Expression { error, source } => error.render(source),
+        }
+    }
+}
+
+impl From<chainrule::Error> for Failure {
+    fn from(error: chainrule::Error) -> Self {
+        Failure::Message(error.to_string())
+    }
+}
+
+/// What a command prints.
+struct Report {
+    text: String,
+    non_finite: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(report) => {
+            print!("{}", report.text);
+            if report.non_finite {
+                eprintln!("{NON_FINITE_WARNING}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {}", failure.render());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<Report, Failure> {
+    match command {
+        Command::Eval(common) => eval(&common),
+        Command::Grad { common, mode } => grad(&common, mode),
+        Command::Jacobian { common, mode } => jacobian(&common, mode),
+        Command::Hessian(common) => hessian(&common),
+    }
+}
+
+/// The parsed expression and the point, checked against each other.
+struct Problem {
+    program: Program,
+    point: Point,
+    source: String,
+}
+
+impl Problem {
+    fn new(common: &Common) -> Result<Self, Failure> {
+        let source = common.source().map_err(Failure::Message)?;
+        let program = parse(&source).map_err(|error| Failure::Expression {
+            error,
+            source: source.clone(),
+        })?;
+        let point = parse_point(common.at.as_deref()).map_err(Failure::Message)?;
+        let problem = Problem { program, point, source };
+        problem.bound()?;
+        Ok(problem)
+    }
+
+    fn bound(&self) -> Result<Bound<'_>, Failure> {
+        self.program
+            .bind(&self.point.names)
+            .map_err(|error| Failure::Expression {
+                error,
+                source: self.source.clone(),
+            })
+    }
+
+    /// Commands for scalar functions reject `f1; f2`.
+    fn require_scalar(&self, command: &str) -> Result<(), Failure> {
+        if self.program.output_count() == 1 {
+            Ok(())
+        } else {
+            Err(Failure::Message(format!(
+                "'{command}' needs one expression, but {} were given (separated by ';'); \
+                 use 'chainrule jacobian' for several outputs",
+                self.program.output_count()
+            )))
+        }
+    }
+
+    /// `f(x, y) = ...` and `at x = 1, y = 2`, the header of human output.
+    fn header(&self) -> String {
+        let names = if self.point.names.is_empty() {
+            String::new()
+        } else {
+            format!("({})", self.point.names.join(", "))
+        };
+        let mut text = String::new();
+        let outputs: Vec<&str> = self
+            .source
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if outputs.len() == 1 {
+            text.push_str(&format!("f{names} = {}\n", outputs[0]));
+        } else {
+            for (k, output) in outputs.iter().enumerate() {
+                text.push_str(&format!("f{}{names} = {output}\n", k + 1));
+            }
+        }
+        if !self.point.names.is_empty() {
+            let at: Vec<String> = self
+                .point
+                .names
+                .iter()
+                .zip(&self.point.values)
+                .map(|(n, v)| format!("{n} = {}", human(*v)))
+                .collect();
+            text.push_str(&format!("at {}\n", at.join(", ")));
+        }
+        text
+    }
+
+    fn inputs_json(&self) -> serde_json::Value {
+        Json::strings(&self.point.names)
+    }
+}
+
+fn eval(common: &Common) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    let values = problem.bound()?.eval(&problem.point.values);
+    if common.json {
+        let mut json = Json::default();
+        let value = if values.len() == 1 {
+            json.number(values[0])
+        } else {
+            json.numbers(&values)
+        };
+        json.set("value", value);
+        return Ok(finish_json(json));
+    }
+    let mut table = Table::default();
+    for (k, v) in values.iter().enumerate() {
+        let label = if values.len() == 1 {
+            "value".to_string()
+        } else {
+            format!("f{}", k + 1)
+        };
+        table.row(vec![label, human(*v)]);
+    }
+    Ok(finish_text(
+        format!("{}\n{}", problem.header(), table.render("  ")),
+        values.iter().any(|v| !v.is_finite()),
+    ))
+}
+
+fn grad(common: &Common, mode: GradMode) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    problem.require_scalar("grad")?;
+    let f = problem.bound()?;
+    let x = &problem.point.values;
+    let (value, gradient, mode_name) = match mode {
+        GradMode::Reverse => {
+            let (value, gradient) = value_and_grad(|v| f.eval_one(v), x)?;
+            (value, gradient, "reverse")
+        }
+        GradMode::Forward => {
+            let (values, jacobian) = value_and_jacfwd::<f64, JACFWD_CHUNK>(|v| f.eval(v), x)?;
+            (values[0], jacobian.row(0).to_vec(), "forward")
+        }
+    };
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", problem.inputs_json());
+        let v = json.number(value);
+        json.set("value", v);
+        let g = json.numbers(&gradient);
+        json.set("gradient", g);
+        json.set("mode", mode_name.into());
+        return Ok(finish_json(json));
+    }
+    let mut table = Table::default();
+    table.row(vec!["f".into(), human(value)]);
+    for (name, g) in problem.point.names.iter().zip(&gradient) {
+        table.row(vec![format!("∂f/∂{name}"), human(*g)]);
+    }
+    let text = format!("{}({mode_name} mode)\n\n{}", problem.header(), table.render("  "));
+    Ok(finish_text(
+        text,
+        !value.is_finite() || gradient.iter().any(|g| !g.is_finite()),
+    ))
+}
+
+fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    let f = problem.bound()?;
+    let x = &problem.point.values;
+    let (n, m) = (x.len(), problem.program.output_count());
+    let sweep = match mode {
+        JacobianMode::Auto => Sweep::Auto.resolve(n, m),
+        JacobianMode::Forward => Sweep::Forward,
+        JacobianMode::Reverse => Sweep::Reverse,
+    };
+    let (values, matrix, mode_name) = if sweep == Sweep::Forward {
+        let (values, matrix) = value_and_jacfwd::<f64, JACFWD_CHUNK>(|v| f.eval(v), x)?;
+        (values, matrix, "forward")
+    } else {
+        let (values, matrix) = record_jacobian(|v| f.eval(v), x, Sweep::Reverse)?;
+        (values, matrix, "reverse")
+    };
+    let rows = matrix.to_rows();
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", problem.inputs_json());
+        let v = json.numbers(&values);
+        json.set("value", v);
+        let j = json.rows(&rows);
+        json.set("jacobian", j);
+        json.set("mode", mode_name.into());
+        return Ok(finish_json(json));
+    }
+    let mut table = Table::default();
+    let mut head = vec![String::new(), "value".to_string()];
+    head.extend(problem.point.names.iter().map(|name| format!("∂/∂{name}")));
+    table.row(head);
+    for (k, (value, row)) in values.iter().zip(&rows).enumerate() {
+        let mut cells = vec![format!("f{}", k + 1), human(*value)];
+        cells.extend(row.iter().map(|d| human(*d)));
+        table.row(cells);
+    }
+    let why = match mode {
+        JacobianMode::Auto if sweep == Sweep::Forward => format!("; auto: {n} inputs ≤ {m} outputs"),
+        JacobianMode::Auto => format!("; auto: {n} inputs > {m} outputs"),
+        _ => String::new(),
+    };
+    let text = format!("{}({mode_name} mode{why})\n\n{}", problem.header(), table.render("  "));
+    let non_finite = values.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
+    Ok(finish_text(text, non_finite))
+}
+
+fn hessian(common: &Common) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    problem.require_scalar("hessian")?;
+    let f = problem.bound()?;
+    let (value, gradient, matrix) = value_grad_hessian(|v| f.eval_one(v), &problem.point.values)?;
+    let rows = matrix.to_rows();
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", problem.inputs_json());
+        let v = json.number(value);
+        json.set("value", v);
+        let g = json.numbers(&gradient);
+        json.set("gradient", g);
+        let h = json.rows(&rows);
+        json.set("hessian", h);
+        return Ok(finish_json(json));
+    }
+    let names = &problem.point.names;
+    let mut first = Table::default();
+    first.row(vec!["f".into(), human(value)]);
+    for (name, g) in names.iter().zip(&gradient) {
+        first.row(vec![format!("∂f/∂{name}"), human(*g)]);
+    }
+    let mut second = Table::default();
+    let mut head = vec!["∂²f".to_string()];
+    head.extend(names.iter().map(|name| format!("∂/∂{name}")));
+    second.row(head);
+    for (name, row) in names.iter().zip(&rows) {
+        let mut cells = vec![format!("∂/∂{name}")];
+        cells.extend(row.iter().map(|h| human(*h)));
+        second.row(cells);
+    }
+    let text = format!(
+        "{}\n{}\nHessian:\n{}",
+        problem.header(),
+        first.render("  "),
+        second.render("  ")
+    );
+    let non_finite = !value.is_finite() || gradient.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
+    Ok(finish_text(text, non_finite))
+}
+
+fn finish_json(json: Json) -> Report {
+    let (text, non_finite) = json.finish();
+    Report {
+        text: text + "\n",
+        non_finite,
+    }
+}
+
+fn finish_text(text: String, non_finite: bool) -> Report {
+    Report { text, non_finite }
+}

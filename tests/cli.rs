@@ -1,0 +1,273 @@
+//! The built `chainrule` binary, run as users run it.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::assert_close;
+use serde_json::Value;
+
+fn chainrule(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .output()
+        .expect("the chainrule binary runs")
+}
+
+fn chainrule_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the chainrule binary runs");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a command that must succeed and print one JSON object.
+fn json(args: &[&str]) -> Value {
+    let out = chainrule(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one JSON object on one line: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+/// Runs a command that must fail with exit code 2; returns its stderr.
+fn failure(args: &[&str]) -> String {
+    let out = chainrule(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?} should exit with 2");
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout on failure");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("error:"), "{args:?}: {stderr}");
+    stderr
+}
+
+const BAYDIN: &str = "ln(x1) + x1*x2 - sin(x2)";
+
+#[test]
+fn baydin_example_in_both_modes() {
+    for mode in ["forward", "reverse"] {
+        let j = json(&["grad", BAYDIN, "--at", "x1=2,x2=5", "--mode", mode, "--json"]);
+        assert_eq!(j["inputs"], serde_json::json!(["x1", "x2"]));
+        assert_eq!(j["mode"], mode);
+        assert_close(
+            j["value"].as_f64().unwrap(),
+            2f64.ln() + 10.0 - 5f64.sin(),
+            1e-15,
+            "value",
+        );
+        assert!((j["value"].as_f64().unwrap() - 11.652071).abs() < 1e-6);
+        let g = numbers(&j["gradient"]);
+        assert_eq!(g[0], 5.5);
+        assert_close(g[1], 2.0 - 5f64.cos(), 1e-15, "∂f/∂x2");
+        assert!((g[1] - 1.716338).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn human_output_names_values_with_enough_digits() {
+    let out = chainrule(&["grad", BAYDIN, "--at", "x1=2,x2=5"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("11.65207"), "{text}");
+    assert!(text.contains("∂f/∂x1") && text.contains("5.5"), "{text}");
+    assert!(text.contains("∂f/∂x2") && text.contains("1.716337"), "{text}");
+    assert!(text.contains("reverse mode"), "{text}");
+}
+
+#[test]
+fn seed_example() {
+    for x in [-1.0_f64, 0.5, 1.5] {
+        let at = format!("x={x}");
+        let j = json(&["grad", "exp(-x^2)", "--at", &at, "--json"]);
+        let exact = -2.0 * x * (-x * x).exp();
+        assert!(((numbers(&j["gradient"])[0] - exact) / exact).abs() <= 1e-14);
+    }
+}
+
+#[test]
+fn expressions_and_values_may_start_with_minus_and_options_go_anywhere() {
+    let j = json(&["grad", "-x^2", "--at", "x=-1.5", "--json"]);
+    assert_eq!(numbers(&j["gradient"]), vec![3.0]); // d/dx −x² = −2x
+    let j = json(&["grad", "--json", "--at", "x=-1.5", "-x^2"]);
+    assert_eq!(numbers(&j["gradient"]), vec![3.0]);
+    assert_eq!(j["value"], -2.25);
+}
+
+#[test]
+fn jacobian_against_closed_form_in_every_mode() {
+    // F(x, y) = (x·y, x + y, sin x); J = [[y, x], [1, 1], [cos x, 0]]
+    let exact = [[2.0, 1.0], [1.0, 1.0], [1f64.cos(), 0.0]];
+    for (mode, expected_mode) in [("auto", "forward"), ("forward", "forward"), ("reverse", "reverse")] {
+        let j = json(&[
+            "jacobian",
+            "x*y; x+y; sin(x)",
+            "--at",
+            "x=1,y=2",
+            "--mode",
+            mode,
+            "--json",
+        ]);
+        assert_eq!(j["mode"], expected_mode, "auto picks forward for 2 inputs ≤ 3 outputs");
+        assert_eq!(numbers(&j["value"]), vec![2.0, 3.0, 1f64.sin()]);
+        for (row, want) in j["jacobian"].as_array().unwrap().iter().zip(exact) {
+            assert_eq!(numbers(row), want.to_vec());
+        }
+    }
+    // Wide: 3 inputs > 1 output, auto picks reverse.
+    let j = json(&["jacobian", "x*y*z", "--at", "x=1,y=2,z=3", "--json"]);
+    assert_eq!(j["mode"], "reverse");
+    assert_eq!(numbers(&j["jacobian"][0]), vec![6.0, 3.0, 2.0]);
+}
+
+#[test]
+fn hessian_against_closed_form() {
+    // f = x²y + y³: ∇f = (2xy, x² + 3y²), H = [[2y, 2x], [2x, 6y]]
+    let j = json(&["hessian", "x^2*y + y^3", "--at", "x=1,y=2", "--json"]);
+    assert_eq!(j["value"], 10.0);
+    assert_eq!(numbers(&j["gradient"]), vec![4.0, 13.0]);
+    let h: Vec<Vec<f64>> = j["hessian"].as_array().unwrap().iter().map(numbers).collect();
+    assert_eq!(h, vec![vec![4.0, 2.0], vec![2.0, 12.0]]);
+}
+
+#[test]
+fn unused_inputs_get_derivative_zero() {
+    let j = json(&["grad", "x^2", "--at", "x=3,unused=1", "--json"]);
+    assert_eq!(j["inputs"], serde_json::json!(["x", "unused"]));
+    assert_eq!(numbers(&j["gradient"]), vec![6.0, 0.0]);
+}
+
+#[test]
+fn eval_and_non_finite_numbers() {
+    assert_eq!(
+        json(&["eval", "2^10 + pi - pi", "--json"]),
+        serde_json::json!({"value": 1024.0})
+    );
+    let out = chainrule(&["eval", "ln(-1)", "--json"]);
+    assert!(out.status.success(), "a domain problem is not an error");
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), r#"{"value":"NaN"}"#);
+    assert!(String::from_utf8(out.stderr).unwrap().starts_with("warning:"));
+    let j = json(&["grad", "sqrt(x) + 1/y", "--at", "x=0,y=0", "--json"]);
+    assert_eq!(j["value"], "Infinity");
+    assert_eq!(j["gradient"], serde_json::json!(["Infinity", "-Infinity"]));
+}
+
+#[test]
+fn json_numbers_round_trip_exactly() {
+    let j = json(&["eval", "x / 3", "--at", "x=1", "--json"]);
+    assert_eq!(j["value"].as_f64().unwrap().to_bits(), (1.0f64 / 3.0).to_bits());
+}
+
+#[test]
+fn expression_errors_show_a_caret_under_the_character() {
+    let stderr = failure(&["grad", "sin(x)×2", "--at", "x=1"]);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[0], "error: unexpected character '×'");
+    assert_eq!(lines[1], "  sin(x)×2");
+    assert_eq!(lines[2], "        ^", "the caret counts characters, not bytes");
+}
+
+#[test]
+fn each_error_kind_has_its_own_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["grad", "sni(x)", "--at", "x=1"],
+            "unknown function 'sni' (did you mean 'sin'?)",
+        ),
+        (
+            &["grad", "sin(x, x)", "--at", "x=1"],
+            "'sin' takes 1 argument, but 2 were given",
+        ),
+        (&["grad", "(x + 1", "--at", "x=1"], "unclosed parenthesis"),
+        (&["grad", "x +", "--at", "x=1"], "ends after '+'"),
+        (&["grad", "2x", "--at", "x=1"], "no implicit multiplication"),
+        (&["grad", "x)", "--at", "x=1"], "unmatched ')'"),
+        (&["grad", "x*y", "--at", "x=1"], "variable 'y' has no value"),
+        (&["grad", "x", "--at", "x=abc"], "'abc' is not a number"),
+        (&["grad", "x", "--at", "x"], "'x' has no value"),
+        (&["grad", "x", "--at", "x=1,x=2"], "'x' is given twice"),
+        (
+            &["grad", "x", "--at", "x=1", "--mode", "sideways"],
+            "invalid value 'sideways'",
+        ),
+        (
+            &["jacobian", "x", "--at", "x=1", "--mode", "upward"],
+            "invalid value 'upward'",
+        ),
+        (&["grad", "x; x^2", "--at", "x=1"], "use 'chainrule jacobian'"),
+        (&["hessian", "x; x^2", "--at", "x=1"], "use 'chainrule jacobian'"),
+        (&["grad", "", "--at", "x=1"], "empty expression"),
+    ];
+    for (args, message) in cases {
+        let stderr = failure(args);
+        assert!(stderr.contains(message), "{args:?}: expected '{message}' in {stderr}");
+    }
+    let unclosed = failure(&["grad", "sin(x", "--at", "x=1"]);
+    assert!(
+        unclosed.lines().nth(2).is_some_and(|l| l == "     ^"),
+        "caret under '(': {unclosed}"
+    );
+}
+
+#[test]
+fn hostile_inputs_work_or_fail_cleanly() {
+    // 10⁵ unary minus signs: an even count, so the function is x.
+    let minus = format!("{}x", "-".repeat(100_000));
+    let j = json(&["grad", &minus, "--at", "x=2", "--json"]);
+    assert_eq!(numbers(&j["gradient"]), vec![1.0]);
+
+    // A sum of 2·10⁵ terms is longer than one command-line argument may be,
+    // so it comes through --file (and standard input).
+    let sum = format!("x{}", " + x".repeat(199_999));
+    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=0.5", "--json"], &sum);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(numbers(&j["gradient"]), vec![200_000.0]);
+    assert_eq!(j["value"], 100_000.0);
+
+    // 10⁵ nested parentheses exceed the nesting limit: a clear error.
+    let nested = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=1"], &nested);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: parentheses and function calls are nested deeper than 200"),
+        "{stderr}"
+    );
+
+    // Garbage bytes and a missing file.
+    failure(&["eval", "\u{1}\u{7f}x"]);
+    failure(&["eval", "--file", "/nonexistent/expression.txt"]);
+}
+
+#[test]
+fn help_explains_itself_with_examples() {
+    for args in [
+        &["--help"][..],
+        &["grad", "--help"],
+        &["jacobian", "--help"],
+        &["hessian", "--help"],
+        &["eval", "--help"],
+    ] {
+        let out = chainrule(args);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Example"), "{args:?}: {text}");
+        assert!(text.contains("chainrule "), "{args:?}: {text}");
+    }
+}
