@@ -1,11 +1,8 @@
 //! Random expressions from the grammar: written as text, parsed, printed and
 //! parsed back, then differentiated in both modes and by finite differences.
 
-mod common;
-
 use chainrule::expr::parse;
 use chainrule::{grad, jacfwd};
-use common::fd_gradient;
 use proptest::prelude::*;
 
 /// Expression text over x, y, z built from functions that are smooth on all
@@ -56,12 +53,32 @@ fn relative_gap(a: f64, b: f64) -> f64 {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+/// Central difference whose own error is estimated by halving the step: the
+/// oracle is used only where the two estimates agree (where the function is
+/// smooth at the scale of the step); otherwise `None`.
+fn trusted_difference(f: impl Fn(f64) -> f64, x: f64) -> Option<f64> {
+    let h = 1e-4 * (1.0 + x.abs());
+    let wide = (f(x + h) - f(x - h)) / (2.0 * h);
+    let narrow = (f(x + h / 2.0) - f(x - h / 2.0)) / h;
+    // Richardson: the h² error terms cancel.
+    let extrapolated = (4.0 * narrow - wide) / 3.0;
+    ((wide - narrow).abs() <= 1e-5 * (1.0 + narrow.abs())).then_some(extrapolated)
+}
 
-    #[test]
-    fn parse_print_parse_and_differentiate(text in smooth_text(), point in prop::array::uniform3(-1.0..1.0f64)) {
-        let names = ["x", "y", "z"];
+#[test]
+fn parse_print_parse_and_differentiate() {
+    use proptest::test_runner::{Config, TestRunner};
+    use std::cell::Cell;
+
+    let names = ["x", "y", "z"];
+    let compared = Cell::new(0usize);
+    let skipped = Cell::new(0usize);
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        ..Config::default()
+    });
+    let strategy = (smooth_text(), prop::array::uniform3(-1.0..1.0f64));
+    let result = runner.run(&strategy, |(text, point)| {
         let program = parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         let printed = program.to_string();
         let again = parse(&printed).map_err(|e| TestCaseError::fail(format!("{printed}: {e}")))?;
@@ -69,15 +86,56 @@ proptest! {
         let g = again.bind(&names).unwrap();
 
         let value = f.eval_one(&point);
-        prop_assert_eq!(value.to_bits(), g.eval_one(&point).to_bits(), "{} printed as {}", text, printed);
+        prop_assert_eq!(
+            value.to_bits(),
+            g.eval_one(&point).to_bits(),
+            "{} printed as {}",
+            text,
+            printed
+        );
 
         let reverse = grad(|v| f.eval_one(v), &point).unwrap();
         let forward = jacfwd(|v| f.eval(v), &point).unwrap();
-        let fd = fd_gradient(|v| f.eval_one(v), &point);
         for k in 0..3 {
             let (r, fw) = (reverse[k], forward[(0, k)]);
-            prop_assert!(relative_gap(r, fw) <= 1e-12, "∂/∂{}: reverse {:e} vs forward {:e} for {}", names[k], r, fw, text);
-            prop_assert!((r - fd[k]).abs() <= 1e-6 * (1.0 + r.abs()), "∂/∂{}: {:e} vs finite difference {:e} for {}", names[k], r, fd[k], text);
+            prop_assert!(
+                relative_gap(r, fw) <= 1e-12,
+                "∂/∂{}: reverse {:e} vs forward {:e} for {}",
+                names[k],
+                r,
+                fw,
+                text
+            );
+            let along_k = |t: f64| {
+                let mut moved = point;
+                moved[k] = t;
+                f.eval_one(&moved)
+            };
+            match trusted_difference(along_k, point[k]) {
+                Some(fd) => {
+                    compared.set(compared.get() + 1);
+                    prop_assert!(
+                        (r - fd).abs() <= 1e-6 * (1.0 + r.abs()),
+                        "∂/∂{}: {:e} vs finite difference {:e} for {}",
+                        names[k],
+                        r,
+                        fd,
+                        text
+                    );
+                }
+                None => skipped.set(skipped.get() + 1),
+            }
         }
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
+    // The oracle must actually have been used: nearly every random function is smooth at this scale.
+    assert!(
+        skipped.get() * 10 <= compared.get() + skipped.get(),
+        "finite differences skipped {} of {} times",
+        skipped.get(),
+        compared.get() + skipped.get()
+    );
 }
