@@ -117,6 +117,7 @@ pub mod api;
 mod error;
 pub mod expr;
 pub mod forward;
+pub mod graph;
 mod matrix;
 mod real;
 pub mod reverse;

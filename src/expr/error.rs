@@ -9,6 +9,8 @@ pub enum ExprErrorKind {
     UnexpectedCharacter(char),
     /// A number that does not parse, e.g. `1e` or `1e+`.
     MalformedNumber(String),
+    /// A number too large for an `f64`, e.g. `1e400`.
+    NumberOutOfRange(String),
     /// The input is empty (or only white space).
     Empty,
     /// An operand was expected (after an operator, an opening parenthesis or a
@@ -123,6 +125,7 @@ impl fmt::Display for ExprError {
         match &self.kind {
             UnexpectedCharacter(c) => write!(f, "unexpected character '{c}'"),
             MalformedNumber(text) => write!(f, "malformed number '{text}'"),
+            NumberOutOfRange(text) => write!(f, "number '{text}' is too large for a 64-bit float"),
             Empty => f.write_str("empty expression"),
             ExpectedOperand { found } => write!(f, "expected a number, variable, function or '(' but found {found}"),
             UnexpectedEnd { after } => write!(f, "the expression ends after {after}: an operand is missing"),

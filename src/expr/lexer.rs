@@ -78,6 +78,9 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<Token>, ExprError> {
             let value = text
                 .parse::<f64>()
                 .map_err(|_| ExprError::new(ExprErrorKind::MalformedNumber(text.clone()), column, end - i))?;
+            if value.is_infinite() {
+                return Err(ExprError::new(ExprErrorKind::NumberOutOfRange(text), column, end - i));
+            }
             tokens.push(Token {
                 kind: TokenKind::Number(value),
                 column,
@@ -184,6 +187,20 @@ mod tests {
             );
             assert_eq!(error.column, column, "{text}");
         }
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_errors() {
+        let error = tokenize("2 * 1E1111").unwrap_err();
+        assert_eq!(
+            (error.kind, error.column, error.width),
+            (ExprErrorKind::NumberOutOfRange("1E1111".into()), 5, 6)
+        );
+        assert_eq!(
+            kinds("1e-400"),
+            vec![TokenKind::Number(0.0)],
+            "underflow rounds to zero, as IEEE says"
+        );
     }
 
     #[test]

@@ -581,6 +581,23 @@ mod tests {
     }
 
     #[test]
+    fn printing_uses_only_the_parentheses_it_needs() {
+        for (source, printed) in [
+            ("(a+b)*c - -d^2", "(a + b) * c - -d^2"),
+            ("a - (b - c)", "a - (b - c)"),
+            ("(a - b) - c", "a - b - c"),
+            ("(-x)^2 + (x^2)^3 + x^2^3", "(-x)^2 + (x^2)^3 + x^2^3"),
+            ("2^-x + x^-2", "2^-x + x^-2"),
+            ("a / (b * c) * sin(x + 1)", "a / (b * c) * sin(x + 1)"),
+        ] {
+            assert_eq!(parse(source).unwrap().to_string(), printed);
+        }
+        // Deep negations print without a parenthesis each, so they stay within the nesting limit.
+        let signs = format!("y{}x", " - ".to_string() + &"-".repeat(MAX_DEPTH * 2));
+        assert!(parse(&parse(&signs).unwrap().to_string()).is_ok());
+    }
+
+    #[test]
     fn printing_round_trips() {
         for source in [
             "-x^2 + 2^-y",

@@ -96,90 +96,112 @@ impl Program {
         })
     }
 
-    /// Output `k` written back as text, fully parenthesised, so that parsing
-    /// it again gives the same function.
+    /// Output `k` written back as text, with parentheses only where the
+    /// grammar needs them, so that parsing it again gives the same function
+    /// (and never nests deeper than the text it was parsed from).
     ///
     /// # Panics
     /// If `k >= self.output_count()`.
     pub fn output_text(&self, k: usize) -> String {
         enum Task {
-            Node(usize),
+            /// Print a node; wrap it in parentheses if it binds less tightly than this.
+            Node(usize, u8),
             Text(&'static str),
             Owned(String),
         }
         let mut text = String::new();
-        let mut tasks = vec![Task::Node(self.outputs[k])];
+        let mut tasks = vec![Task::Node(self.outputs[k], SUM)];
         // An explicit stack: printing a deep expression must not recurse.
         while let Some(task) = tasks.pop() {
-            match task {
-                Task::Text(piece) => text.push_str(piece),
-                Task::Owned(piece) => text.push_str(&piece),
-                Task::Node(index) => match self.nodes[index] {
-                    Node::Constant { name: Some(name), .. } => text.push_str(name),
-                    Node::Constant { value, name: None } => text.push_str(&format_literal(value)),
-                    Node::Variable(v) => text.push_str(&self.variables[v]),
-                    Node::Unary(Unary::Neg, a) => tasks.extend([Task::Text(")"), Task::Node(a), Task::Text("(-")]),
-                    Node::Unary(Unary::Powi(n), a) => {
-                        let exponent = if n < 0 {
-                            format!("^(-{}))", n.unsigned_abs())
-                        } else {
-                            format!("^{n})")
-                        };
-                        tasks.extend([Task::Owned(exponent), Task::Node(a), Task::Text("(")]);
-                    }
-                    Node::Unary(op, a) => {
-                        text.push_str(op.name());
-                        tasks.extend([Task::Text(")"), Task::Node(a), Task::Text("(")]);
-                    }
-                    Node::Binary(op @ (Binary::Add | Binary::Sub | Binary::Mul | Binary::Div), a, b) => {
-                        let symbol = match op {
-                            Binary::Add => " + ",
-                            Binary::Sub => " - ",
-                            Binary::Mul => " * ",
-                            _ => " / ",
-                        };
-                        tasks.extend([
-                            Task::Text(")"),
-                            Task::Node(b),
-                            Task::Text(symbol),
-                            Task::Node(a),
-                            Task::Text("("),
-                        ]);
-                    }
-                    Node::Binary(Binary::Powf, a, b) => {
-                        tasks.extend([
-                            Task::Text(")"),
-                            Task::Node(b),
-                            Task::Text(" ^ "),
-                            Task::Node(a),
-                            Task::Text("("),
-                        ]);
-                    }
-                    Node::Binary(op, a, b) => {
-                        text.push_str(op.name());
-                        tasks.extend([
-                            Task::Text(")"),
-                            Task::Node(b),
-                            Task::Text(", "),
-                            Task::Node(a),
-                            Task::Text("("),
-                        ]);
-                    }
-                },
+            let (index, needed) = match task {
+                Task::Text(piece) => {
+                    text.push_str(piece);
+                    continue;
+                }
+                Task::Owned(piece) => {
+                    text.push_str(&piece);
+                    continue;
+                }
+                Task::Node(index, needed) => (index, needed),
+            };
+            let node = self.nodes[index];
+            if precedence(node) < needed {
+                text.push('(');
+                tasks.push(Task::Text(")"));
+            }
+            // Pieces are pushed in reverse: the stack pops them in reading order.
+            match node {
+                Node::Constant { name: Some(name), .. } => text.push_str(name),
+                Node::Constant { value, name: None } => text.push_str(&format_literal(value)),
+                Node::Variable(v) => text.push_str(&self.variables[v]),
+                Node::Unary(Unary::Neg, a) => {
+                    text.push('-');
+                    tasks.push(Task::Node(a, UNARY));
+                }
+                Node::Unary(Unary::Powi(n), a) => {
+                    tasks.extend([Task::Owned(format!("^{n}")), Task::Node(a, PRIMARY)]);
+                }
+                Node::Unary(op, a) => {
+                    text.push_str(op.name());
+                    tasks.extend([Task::Text(")"), Task::Node(a, SUM), Task::Text("(")]);
+                }
+                Node::Binary(op @ (Binary::Add | Binary::Sub), a, b) => {
+                    let symbol = if op == Binary::Add { " + " } else { " - " };
+                    tasks.extend([Task::Node(b, PRODUCT), Task::Text(symbol), Task::Node(a, SUM)]);
+                }
+                Node::Binary(op @ (Binary::Mul | Binary::Div), a, b) => {
+                    let symbol = if op == Binary::Mul { " * " } else { " / " };
+                    tasks.extend([Task::Node(b, UNARY), Task::Text(symbol), Task::Node(a, PRODUCT)]);
+                }
+                Node::Binary(Binary::Powf, a, b) => {
+                    tasks.extend([Task::Node(b, UNARY), Task::Text("^"), Task::Node(a, PRIMARY)]);
+                }
+                Node::Binary(op, a, b) => {
+                    text.push_str(op.name());
+                    tasks.extend([
+                        Task::Text(")"),
+                        Task::Node(b, SUM),
+                        Task::Text(", "),
+                        Task::Node(a, SUM),
+                        Task::Text("("),
+                    ]);
+                }
             }
         }
         text
     }
 }
 
+/// How tightly each form binds, loosest first (see the grammar in `parser`).
+const SUM: u8 = 1;
+const PRODUCT: u8 = 2;
+const UNARY: u8 = 3;
+const POWER: u8 = 4;
+const PRIMARY: u8 = 5;
+
+fn precedence(node: Node) -> u8 {
+    match node {
+        Node::Binary(Binary::Add | Binary::Sub, ..) => SUM,
+        Node::Binary(Binary::Mul | Binary::Div, ..) => PRODUCT,
+        Node::Unary(Unary::Neg, _) => UNARY,
+        Node::Unary(Unary::Powi(_), _) | Node::Binary(Binary::Powf, ..) => POWER,
+        _ => PRIMARY,
+    }
+}
+
 /// A number as the expression language reads it back exactly.
 fn format_literal(value: f64) -> String {
-    if value.is_finite() {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value}") // `2`, not `2.0`
+    } else if value.is_finite() {
         // `{:?}` prints the shortest text that round-trips, e.g. `0.1`, `1e-7`.
         format!("{value:?}")
-    } else {
-        // Literals are never infinite or NaN, but keep the text parseable.
+    } else if value.is_nan() {
         "(0/0)".to_string()
+    } else if value > 0.0 {
+        "(1/0)".to_string()
+    } else {
+        "(-1/0)".to_string()
     }
 }
 

@@ -135,6 +135,11 @@ impl<T: Real> Tape<T> {
         self.partials.capacity() * std::mem::size_of::<T>() + self.parents.capacity() * std::mem::size_of::<u32>()
     }
 
+    /// The operations and values kept by a traced recording.
+    pub(crate) fn trace(&self) -> Option<&TraceLog<T>> {
+        self.trace.as_ref()
+    }
+
     pub(crate) fn inputs(&self) -> &[u32] {
         &self.inputs
     }

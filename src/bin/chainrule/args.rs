@@ -11,6 +11,8 @@ Examples:
   chainrule grad '-x^2' --at x=-1.5 --mode forward --json
   chainrule jacobian 'x*y; x+y; sin(x)' --at x=1,y=2
   chainrule hessian 'x^2*y + y^3' --at x=1,y=2
+  chainrule trace 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode forward --wrt x1
+  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output graph.svg
   chainrule grad --file long-expression.txt --at x=1
 
 Expressions: numbers (2, .5, 1e-3), constants pi and e, variables (x, x1, w_2),
@@ -64,6 +66,45 @@ pub enum Command {
         mode: JacobianMode,
     },
 
+    /// Evaluation trace: every step's value, with tangents (forward) or adjoints (reverse)
+    #[command(
+        after_help = "Example:\n  chainrule trace 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode forward --wrt x1\n  chainrule trace 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode reverse --json"
+    )]
+    Trace {
+        #[command(flatten)]
+        common: Common,
+        /// forward: primal and tangent trace; reverse: primal and adjoint trace
+        #[arg(long, value_enum, default_value_t = GradMode::Reverse)]
+        mode: GradMode,
+        /// Forward mode: the input whose tangent is traced (default: the first input)
+        #[arg(long, value_name = "NAME")]
+        wrt: Option<String>,
+        /// Reverse mode: which output (1, 2, ...) the adjoints are of
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        of: usize,
+    },
+
+    /// Picture of the computational graph with values and adjoints (SVG or Graphviz DOT)
+    #[command(
+        after_help = "Example:\n  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output baydin.svg\n  chainrule graph 'exp(-x^2)' --at x=1.5 | dot -Tpng > seed.png"
+    )]
+    Graph {
+        #[command(flatten)]
+        common: Common,
+        /// Write the picture to FILE (format from its extension: .svg or .dot); without it, DOT goes to standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// The picture's format, overriding the file extension
+        #[arg(long, value_enum)]
+        format: Option<PictureFormat>,
+        /// Also show tangents along this input
+        #[arg(long, value_name = "NAME")]
+        wrt: Option<String>,
+        /// Which output (1, 2, ...) the adjoints are of
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        of: usize,
+    },
+
     /// Value, gradient and Hessian of a scalar expression (forward-over-reverse)
     #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]
     Hessian(Common),
@@ -101,6 +142,12 @@ pub struct Common {
 pub enum GradMode {
     Forward,
     Reverse,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PictureFormat {
+    Svg,
+    Dot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! The `chainrule` command line: derivatives of math expressions.
 
 mod args;
+mod graphs;
 mod output;
 
 use std::process::ExitCode;
@@ -63,6 +64,14 @@ fn run(command: Command) -> Result<Report, Failure> {
         Command::Grad { common, mode } => grad(&common, mode),
         Command::Jacobian { common, mode } => jacobian(&common, mode),
         Command::Hessian(common) => hessian(&common),
+        Command::Trace { common, mode, wrt, of } => graphs::trace(&common, mode, wrt.as_deref(), of),
+        Command::Graph {
+            common,
+            output,
+            format,
+            wrt,
+            of,
+        } => graphs::graph(&common, output.as_deref(), format, wrt.as_deref(), of),
     }
 }
 

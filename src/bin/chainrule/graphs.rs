@@ -1,0 +1,201 @@
+//! `chainrule trace` and `chainrule graph`: the computational graph of an
+//! expression, as tables and pictures.
+
+use std::path::Path;
+
+use chainrule::graph::{Graph, Trace, capture};
+use serde_json::Value;
+
+use crate::args::{Common, GradMode, PictureFormat};
+use crate::output::Json;
+use crate::{Failure, Problem, Report, finish_json, finish_text};
+
+/// The graph of the problem's expression at its point, inputs named.
+fn graph_of(problem: &Problem) -> Result<Graph, Failure> {
+    let f = problem.bound()?;
+    let graph = capture(|x| f.eval(x), &problem.point.values)?;
+    Ok(graph.with_input_names(&problem.point.names)?)
+}
+
+/// The unit direction along input `wrt` (default: the first input).
+fn direction(problem: &Problem, wrt: Option<&str>) -> Result<(String, Vec<f64>), Failure> {
+    let names = &problem.point.names;
+    let position = match wrt {
+        Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
+            Failure::Message(format!(
+                "--wrt: '{name}' is not an input (the inputs are the names in --at: {})",
+                names.join(", ")
+            ))
+        })?,
+        None if names.is_empty() => {
+            return Err(Failure::Message(
+                "forward mode needs an input: give one with --at".into(),
+            ));
+        }
+        None => 0,
+    };
+    let mut direction = vec![0.0; names.len()];
+    direction[position] = 1.0;
+    Ok((names[position].clone(), direction))
+}
+
+/// Cotangent seeds selecting output `of` (1-based).
+fn seeds(problem: &Problem, of: usize) -> Result<Vec<f64>, Failure> {
+    let outputs = problem.program.output_count();
+    if of == 0 || of > outputs {
+        return Err(Failure::Message(format!(
+            "--of {of}: there {} {outputs} output{}",
+            if outputs == 1 { "is" } else { "are" },
+            if outputs == 1 { "" } else { "s" }
+        )));
+    }
+    let mut seeds = vec![0.0; outputs];
+    seeds[of - 1] = 1.0;
+    Ok(seeds)
+}
+
+fn trace_json(trace: &Trace, json: &mut Json) -> Value {
+    let steps: Vec<Value> = trace
+        .steps
+        .iter()
+        .map(|step| {
+            let mut object = serde_json::Map::new();
+            object.insert("id".into(), step.id.clone().into());
+            object.insert("op".into(), step.op.clone().into());
+            object.insert("args".into(), Json::strings(&step.args));
+            object.insert("value".into(), json.number(step.value));
+            if let Some(t) = step.tangent {
+                object.insert("tangent".into(), json.number(t));
+            }
+            if let Some(a) = step.adjoint {
+                object.insert("adjoint".into(), json.number(a));
+            }
+            Value::Object(object)
+        })
+        .collect();
+    Value::Array(steps)
+}
+
+pub fn trace(common: &Common, mode: GradMode, wrt: Option<&str>, of: usize) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    let graph = graph_of(&problem)?;
+    let (trace, heading) = match mode {
+        GradMode::Forward => {
+            if of != 1 {
+                return Err(Failure::Message(
+                    "--of selects an output for adjoints: use it with --mode reverse".into(),
+                ));
+            }
+            let (name, direction) = direction(&problem, wrt)?;
+            (
+                graph.trace(Some(&direction), None)?,
+                format!("forward mode: primal and tangent trace along {name}"),
+            )
+        }
+        GradMode::Reverse => {
+            if wrt.is_some() {
+                return Err(Failure::Message(
+                    "--wrt selects a tangent direction: use it with --mode forward".into(),
+                ));
+            }
+            let seeds = seeds(&problem, of)?;
+            let output = if problem.program.output_count() > 1 {
+                format!(" of output {of}")
+            } else {
+                String::new()
+            };
+            (
+                graph.trace(None, Some(&seeds))?,
+                format!("reverse mode: primal and adjoint trace{output}"),
+            )
+        }
+    };
+    let non_finite = trace.steps.iter().any(|s| {
+        !s.value.is_finite() || s.tangent.is_some_and(|t| !t.is_finite()) || s.adjoint.is_some_and(|a| !a.is_finite())
+    });
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", Json::strings(&trace.inputs));
+        let steps = trace_json(&trace, &mut json);
+        json.set("steps", steps);
+        json.set("outputs", Json::strings(&trace.outputs));
+        json.set(
+            "mode",
+            if mode == GradMode::Forward {
+                "forward"
+            } else {
+                "reverse"
+            }
+            .into(),
+        );
+        return Ok(finish_json(json));
+    }
+    let label = match mode {
+        GradMode::Forward => format!("∂/∂{}", direction(&problem, wrt)?.0),
+        GradMode::Reverse => String::new(),
+    };
+    let text = format!("{}({heading})\n\n{}", problem.header(), trace.table(&label));
+    Ok(finish_text(text, non_finite))
+}
+
+pub fn graph(
+    common: &Common,
+    output: Option<&Path>,
+    format: Option<PictureFormat>,
+    wrt: Option<&str>,
+    of: usize,
+) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    let graph = graph_of(&problem)?;
+    let direction = wrt.map(|name| direction(&problem, Some(name))).transpose()?;
+    let seeds = seeds(&problem, of)?;
+    let trace = graph.trace(direction.as_ref().map(|(_, d)| d.as_slice()), Some(&seeds))?;
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", Json::strings(&trace.inputs));
+        let mut steps = trace_json(&trace, &mut json);
+        if let Value::Array(steps) = &mut steps {
+            for (step, node) in steps.iter_mut().zip(graph.nodes()) {
+                let partials = json.numbers(&node.partials);
+                step["partials"] = partials;
+            }
+        }
+        json.set("steps", steps);
+        json.set("outputs", Json::strings(&trace.outputs));
+        return Ok(finish_json(json));
+    }
+    let format = match (format, output) {
+        (Some(format), _) => format,
+        (None, None) => PictureFormat::Dot,
+        (None, Some(path)) => match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("svg") => PictureFormat::Svg,
+            Some("dot") | Some("gv") => PictureFormat::Dot,
+            _ => {
+                return Err(Failure::Message(format!(
+                    "cannot tell the picture format of '{}': name it .svg or .dot, or give --format svg|dot",
+                    path.display()
+                )));
+            }
+        },
+    };
+    let picture = match format {
+        PictureFormat::Svg => graph.to_svg(&trace),
+        PictureFormat::Dot => graph.to_dot(&trace),
+    };
+    match output {
+        None => Ok(finish_text(picture, false)),
+        Some(path) => {
+            std::fs::write(path, picture)
+                .map_err(|e| Failure::Message(format!("cannot write '{}': {e}", path.display())))?;
+            Ok(finish_text(
+                format!("wrote {} ({} nodes)\n", path.display(), graph.len()),
+                false,
+            ))
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The computational graph made visible: evaluation traces as tables, and
+//! pictures of the graph with values, tangents and adjoints on it.
+//!
+//! [`capture`] records a function with tracing on and returns its [`Graph`]:
+//! inputs, constants and elementary operations, each with the nodes it reads
+//! and the local partial derivatives (from the same rule table every mode
+//! uses). From a graph:
+//!
+//! - [`Graph::trace`]: the evaluation trace (Baydin et al., JMLR 2018, tables
+//!   2 and 3): primal values, tangents along an input direction, adjoints for
+//!   output seeds; [`Trace::table`] prints it aligned.
+//! - [`Graph::to_dot`]: Graphviz DOT text.
+//! - [`Graph::to_svg`]: an SVG picture drawn by chainrule, no external program
+//!   needed.
+//!
+//! ```
+//! use chainrule::graph::capture;
+//! use num_traits::Float;
+//!
+//! let graph = capture(|x| vec![x[0].ln() + x[0] * x[1] - x[1].sin()], &[2.0, 5.0])?
+//!     .with_input_names(&["x1", "x2"])?;
+//! let trace = graph.trace(Some(&[1.0, 0.0]), Some(&[1.0]))?;
+//! println!("{}", trace.table("∂/∂x1"));
+//! let svg = graph.to_svg(&trace);
+//! assert!(svg.contains("adjoint 1.7163378"));
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+
+mod capture;
+mod dot;
+mod svg;
+mod trace;
+
+pub use capture::{Graph, GraphNode, GraphOp, capture, format_number};
+pub use trace::{Trace, TraceStep};
