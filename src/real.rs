@@ -51,6 +51,14 @@ pub trait Real:
     /// Applies the two-argument elementary function `op` to `(self, other)`.
     fn apply_binary(self, op: Binary, other: Self) -> Self;
 
+    /// Whether `self` is a finite plain number, so that `partial * self` needs
+    /// no strong-zero guard (see [`rules::chain`]). Conservatively `false` for
+    /// composite numbers, whose parts may differ in finiteness.
+    #[doc(hidden)]
+    fn is_plain_finite(&self) -> bool {
+        false
+    }
+
     /// The logistic function `1 / (1 + e^-x)`, computed without overflow.
     ///
     /// ```
@@ -82,6 +90,10 @@ macro_rules! real_for_primitive {
             #[inline(always)]
             fn apply_binary(self, op: Binary, other: Self) -> Self {
                 rules::binary(op, self, other).0
+            }
+            #[inline(always)]
+            fn is_plain_finite(&self) -> bool {
+                self.is_finite()
             }
         }
     )*};

@@ -276,13 +276,41 @@ impl<T: Real> Tape<T> {
         for (node, seed) in seeds {
             work[node as usize] += seed;
         }
+        // Node by node from the last: a node's adjoint is final once every
+        // later node has been swept, and its edges are the run of edges ending
+        // at the one flagged FIRST.
+        let mut edge = self.parents.len();
         let mut node = self.nodes as usize - 1;
-        for (&parent, &partial) in self.parents.iter().rev().zip(self.partials.iter().rev()) {
+        while edge > 0 {
             let adjoint = work[node];
-            let target = (parent & INDEX) as usize;
-            work[target] += chain(partial, adjoint);
-            if parent & FIRST != 0 {
-                node -= 1;
+            node -= 1;
+            if adjoint.is_zero() {
+                // Nothing flows back: skip this node's edges.
+                loop {
+                    edge -= 1;
+                    if self.parents[edge] & FIRST != 0 {
+                        break;
+                    }
+                }
+            } else if adjoint.is_plain_finite() {
+                // A finite adjoint times any partial is already the strong-zero product.
+                loop {
+                    edge -= 1;
+                    let parent = self.parents[edge];
+                    work[(parent & INDEX) as usize] += self.partials[edge] * adjoint;
+                    if parent & FIRST != 0 {
+                        break;
+                    }
+                }
+            } else {
+                loop {
+                    edge -= 1;
+                    let parent = self.parents[edge];
+                    work[(parent & INDEX) as usize] += chain(self.partials[edge], adjoint);
+                    if parent & FIRST != 0 {
+                        break;
+                    }
+                }
             }
         }
         // The sink collects the inputs' zero contributions; it has no adjoint.

@@ -11,10 +11,22 @@ use crate::rules::{self, Binary, Unary};
 pub(crate) mod sealed {
     use super::Tape;
 
-    /// Access to the thread-local tape of one scalar type. Sealed: the
-    /// closure must never re-enter the tape, which only this crate can promise.
+    /// Access to the thread-local tape of one scalar type. Sealed: only this
+    /// crate can promise that the tape is never borrowed twice at once.
     pub trait HasTape: Sized {
-        fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R;
+        /// This thread's tape for `Self`. Valid until the thread ends; never
+        /// shared with another thread.
+        fn tape() -> *mut Tape<Self>;
+
+        /// Runs `f` on this thread's tape.
+        #[inline(always)]
+        fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R {
+            // SAFETY: `tape()` points to this thread's live tape, no other
+            // thread sees it, and every closure passed here is this crate's own
+            // recording or sweeping code, which never reaches the tape again
+            // nor runs user code: the `&mut` is unique for its whole lifetime.
+            f(unsafe { &mut *Self::tape() })
+        }
     }
 }
 
@@ -22,20 +34,49 @@ pub(crate) mod sealed {
 /// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessians).
 pub trait TapeScalar: Real + sealed::HasTape {}
 
+/// Owns one thread's tape of one scalar type; frees it when the thread ends.
+pub(crate) struct OwnedTape<T> {
+    tape: *mut Tape<T>,
+    /// Clears the thread's fast pointer to the tape before it is freed.
+    forget: fn(),
+}
+
+impl<T> OwnedTape<T> {
+    fn new(forget: fn()) -> Self {
+        OwnedTape {
+            tape: Box::into_raw(Box::new(Tape::new())),
+            forget,
+        }
+    }
+}
+
+impl<T> Drop for OwnedTape<T> {
+    fn drop(&mut self) {
+        (self.forget)();
+        // SAFETY: `tape` came from `Box::into_raw` in `new` and is freed only here.
+        drop(unsafe { Box::from_raw(self.tape) });
+    }
+}
+
 macro_rules! thread_tape {
     ($($t:ty),*) => {$(
         impl sealed::HasTape for $t {
             #[inline(always)]
-            fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R {
+            fn tape() -> *mut Tape<Self> {
                 thread_local! {
-                    static TAPE: std::cell::UnsafeCell<Tape<$t>> =
-                        const { std::cell::UnsafeCell::new(Tape::new()) };
+                    // The hot path reads only this pointer: a thread-local
+                    // without a destructor costs one load, no registration check.
+                    static FAST: std::cell::Cell<*mut Tape<$t>> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+                    static OWNER: OwnedTape<$t> = OwnedTape::new(|| FAST.set(std::ptr::null_mut()));
                 }
-                // SAFETY: the tape is thread-local, so no other thread sees it,
-                // and every closure passed here is this crate's own recording or
-                // sweeping code, which never calls `with_tape` again nor runs
-                // user code: the `&mut` is unique for its whole lifetime.
-                TAPE.with(|cell| f(unsafe { &mut *cell.get() }))
+                let tape = FAST.get();
+                if tape.is_null() {
+                    let tape = OWNER.with(|owner| owner.tape);
+                    FAST.set(tape);
+                    tape
+                } else {
+                    tape
+                }
             }
         }
         impl TapeScalar for $t {}
@@ -146,17 +187,24 @@ impl<T: TapeScalar> Var<T> {
         self.value.is_zero()
     }
 
+    /// This thread's tape, for recording one operation.
+    #[inline(always)]
+    fn tape<'a>() -> &'a mut Tape<T> {
+        // SAFETY: as in `HasTape::with_tape`: the tape is this thread's own and
+        // alive, and the recording method called on it (the only use of this
+        // reference, which callers do not keep) neither reaches the tape again
+        // nor runs user code.
+        unsafe { &mut *T::tape() }
+    }
+
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
         if self.index == 0 {
             return Var::constant(value);
         }
-        let index = T::with_tape(|tape| {
-            tape.record_1((self.index, self.generation), slope, value, NodeOp::Unary(op), || {
-                vec![self.arg()]
-            })
-        });
+        let args = || vec![self.arg()];
+        let index = Self::tape().record_1((self.index, self.generation), slope, value, NodeOp::Unary(op), args);
         Var::from_parts(value, index, self.generation)
     }
 
@@ -164,31 +212,20 @@ impl<T: TapeScalar> Var<T> {
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let node_op = NodeOp::Binary(op);
+        let args = || vec![self.arg(), other.arg()];
         let (index, generation) = match (self.index, other.index) {
             (0, 0) => return Var::constant(value),
             (_, 0) => {
-                let args = || vec![self.arg(), other.arg()];
-                let index = T::with_tape(|tape| tape.record_1((self.index, self.generation), da, value, node_op, args));
+                let index = Self::tape().record_1((self.index, self.generation), da, value, node_op, args);
                 (index, self.generation)
             }
             (0, _) => {
-                let args = || vec![self.arg(), other.arg()];
-                let index =
-                    T::with_tape(|tape| tape.record_1((other.index, other.generation), db, value, node_op, args));
+                let index = Self::tape().record_1((other.index, other.generation), db, value, node_op, args);
                 (index, other.generation)
             }
             _ => {
-                let index = T::with_tape(|tape| {
-                    tape.record_2(
-                        (self.index, self.generation),
-                        da,
-                        (other.index, other.generation),
-                        db,
-                        value,
-                        node_op,
-                    )
-                });
-                (index, self.generation)
+                let (a, b) = ((self.index, self.generation), (other.index, other.generation));
+                (Self::tape().record_2(a, da, b, db, value, node_op), self.generation)
             }
         };
         Var::from_parts(value, index, generation)
@@ -211,7 +248,7 @@ impl<T: TapeScalar> Var<T> {
             return Var::constant(value);
         }
         let args = || vec![self.arg(), a.arg(), b.arg()];
-        let index = T::with_tape(|tape| tape.record_n(&edges[..count], value, NodeOp::MulAdd, args));
+        let index = Self::tape().record_n(&edges[..count], value, NodeOp::MulAdd, args);
         Var::from_parts(value, index, generation)
     }
 }
