@@ -187,6 +187,37 @@ impl<T: Real> Tape<T> {
         self.partials.push(partial);
     }
 
+    /// Appends one node's `K` edges (the first flagged) with one capacity
+    /// check for both arrays: the recording hot path.
+    #[inline(always)]
+    fn node_edges<const K: usize>(&mut self, edges: [(u32, T); K]) {
+        let len = self.parents.len();
+        debug_assert_eq!(len, self.partials.len());
+        if self.parents.capacity() - len < K || self.partials.capacity() - len < K {
+            self.grow(K);
+        }
+        // SAFETY: both arrays have room for K more elements (checked above),
+        // every slot up to `len + K` is written before `set_len`, and the
+        // elements are plain `Copy` data.
+        unsafe {
+            let parents = self.parents.as_mut_ptr().add(len);
+            let partials = self.partials.as_mut_ptr().add(len);
+            for (k, (parent, partial)) in edges.into_iter().enumerate() {
+                parents.add(k).write(if k == 0 { parent | FIRST } else { parent });
+                partials.add(k).write(partial);
+            }
+            self.parents.set_len(len + K);
+            self.partials.set_len(len + K);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) {
+        self.parents.reserve(additional);
+        self.partials.reserve(additional);
+    }
+
     /// Records a new input with the given value.
     pub(crate) fn record_input(&mut self, value: T) -> u32 {
         let index = self.open_node();
@@ -211,7 +242,7 @@ impl<T: Real> Tape<T> {
         self.check(parent.1);
         let index = self.open_node();
         if index != 0 {
-            self.edge(parent.0, partial, true);
+            self.node_edges([(parent.0, partial)]);
             if self.trace.is_some() {
                 self.log(op, value, args());
             }
@@ -226,8 +257,7 @@ impl<T: Real> Tape<T> {
         self.check(b.1);
         let index = self.open_node();
         if index != 0 {
-            self.edge(a.0, da, true);
-            self.edge(b.0, db, false);
+            self.node_edges([(a.0, da), (b.0, db)]);
             if self.trace.is_some() {
                 self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
             }
