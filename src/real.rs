@@ -51,12 +51,35 @@ pub trait Real:
     /// Applies the two-argument elementary function `op` to `(self, other)`.
     fn apply_binary(self, op: Binary, other: Self) -> Self;
 
-    /// Whether `self` is a finite plain number, so that `partial * self` needs
-    /// no strong-zero guard (see [`rules::chain`]). Conservatively `false` for
-    /// composite numbers, whose parts may differ in finiteness.
+    /// `self · incoming` with a strong zero: exactly 0 when either factor is
+    /// zero, even if the other is ∞ or NaN. This is the chain rule's product,
+    /// defined in [`rules::chain`]; primitive floats override it with a version
+    /// that tests for the rare NaN instead of for zeros.
     #[doc(hidden)]
+    #[inline(always)]
+    fn strong_mul(self, incoming: Self) -> Self {
+        if self.is_zero() || incoming.is_zero() {
+            Self::zero()
+        } else {
+            self * incoming
+        }
+    }
+
+    /// Whether `self` is a finite plain number, so that `partial * self` needs
+    /// no strong-zero guard. Conservatively `false` for composite numbers,
+    /// whose parts may differ in finiteness.
+    #[doc(hidden)]
+    #[inline(always)]
     fn is_plain_finite(&self) -> bool {
         false
+    }
+
+    /// Whether every value is zero; primitive floats answer with one pass of
+    /// bitwise ORs, without branches.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn all_zero(values: &[Self]) -> bool {
+        values.iter().all(|v| v.is_zero())
     }
 
     /// The logistic function `1 / (1 + e^-x)`, computed without overflow.
@@ -94,6 +117,18 @@ macro_rules! real_for_primitive {
             #[inline(always)]
             fn is_plain_finite(&self) -> bool {
                 self.is_finite()
+            }
+            #[inline(always)]
+            fn all_zero(values: &[Self]) -> bool {
+                // Shifting out the sign bit makes -0 count as zero; NaN does not.
+                values.iter().fold(0, |bits, v| bits | (v.to_bits() << 1)) == 0
+            }
+            #[inline(always)]
+            fn strong_mul(self, incoming: Self) -> Self {
+                // The product differs from the strong-zero product only when
+                // it is NaN because one factor is 0 and the other ∞ or NaN.
+                let product = self * incoming;
+                if product.is_nan() && (self == 0.0 || incoming == 0.0) { 0.0 } else { product }
             }
         }
     )*};

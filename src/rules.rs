@@ -463,10 +463,6 @@ pub fn mul_add<T: Float>(a: T, b: T, c: T) -> (T, T, T, T) {
 /// assert!(chain(f64::NAN, 1.0).is_nan());
 /// ```
 #[inline(always)]
-pub fn chain<T: Float>(partial: T, incoming: T) -> T {
-    if partial.is_zero() || incoming.is_zero() {
-        T::zero()
-    } else {
-        partial * incoming
-    }
+pub fn chain<T: crate::Real>(partial: T, incoming: T) -> T {
+    partial.strong_mul(incoming)
 }

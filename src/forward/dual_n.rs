@@ -68,9 +68,21 @@ impl<T: Real, const N: usize> DualN<T, N> {
         self.value.is_zero() && self.tangents.iter().all(|t| t.is_zero())
     }
 
+    /// Whether any tangent is nonzero. Computed without early exit, so it
+    /// compiles to a few vector instructions; it lets operations on numbers
+    /// that do not move (constants, inputs outside the current chunk) skip
+    /// their tangent arithmetic, which in chunked Jacobians is most of them.
+    #[inline(always)]
+    fn moves(&self) -> bool {
+        !T::all_zero(&self.tangents)
+    }
+
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
+        if !self.moves() {
+            return DualN::constant(value);
+        }
         DualN {
             value,
             tangents: self.tangents.map(|t| chain(slope, t)),
@@ -80,10 +92,18 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
-        let mut tangents = self.tangents;
-        for (t, u) in tangents.iter_mut().zip(other.tangents) {
-            *t = chain(da, *t) + chain(db, u);
-        }
+        let tangents = match (self.moves(), other.moves()) {
+            (false, false) => return DualN::constant(value),
+            (true, false) => self.tangents.map(|t| chain(da, t)),
+            (false, true) => other.tangents.map(|u| chain(db, u)),
+            (true, true) => {
+                let mut tangents = self.tangents;
+                for (t, u) in tangents.iter_mut().zip(other.tangents) {
+                    *t = chain(da, *t) + chain(db, u);
+                }
+                tangents
+            }
+        };
         DualN { value, tangents }
     }
 
