@@ -1,0 +1,103 @@
+"""JAX side of the benchmark harness: W1 (rosenbrock_grad, vectorized) and
+W5 (hessian) with jax.jit on one CPU core, float64. Prints one JSON object
+per line, like chainrule-bench. Usage: python bench.py [--quick|--tiny]"""
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+TINY = "--tiny" in sys.argv
+QUICK = "--quick" in sys.argv
+RUNS, MIN_RUN = (1, 0.001) if TINY else (5, 0.02) if QUICK else (7, 0.1)
+
+
+def point(n):
+    return 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
+
+
+def rosenbrock(x):
+    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_adjoint(x):
+    g = np.zeros_like(x)
+    a = x[1:] - x[:-1] ** 2
+    b = 1.0 - x[:-1]
+    g[:-1] += -400.0 * a * x[:-1] - 2.0 * b
+    g[1:] += 200.0 * a
+    return g
+
+
+def dense_hessian_fn(x):
+    c = 1.0 + (jnp.arange(x.shape[0]) % 3) * 0.1
+    return jnp.log(jnp.sum(jnp.exp(x * c))) + 0.5 * jnp.sum(x) ** 2
+
+
+def measure(call):
+    call()  # warm-up (and compilation)
+    start = time.perf_counter()
+    call()
+    once = max(time.perf_counter() - start, 2e-8)
+    reps = max(1, int(MIN_RUN / once + 0.999))
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for _ in range(reps):
+            call()
+        samples.append((time.perf_counter() - start) / reps)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def emit(workload, n, system, median, ops=None, note=None):
+    record = {"workload": workload, "n": n, "system": system, "median_s": median, "runs": RUNS}
+    if ops:
+        record["ns_per_op"] = round(median * 1e9 / ops, 3)
+    if note:
+        record["note"] = note
+    print(json.dumps(record), flush=True)
+
+
+def check(name, got, want):
+    error = float(np.max(np.abs(np.asarray(got) - want) / np.maximum(1.0, np.abs(want))))
+    if error > 1e-10:
+        sys.exit(f"{name}: differs from the reference by {error:e}: not timed")
+
+
+def main():
+    sizes = [100] if TINY else [100, 1000, 10000, 100000] if QUICK else [100, 1000, 10000, 100000, 1000000]
+    grad = jax.jit(jax.grad(rosenbrock))
+    for n in sizes:
+        x = jnp.asarray(point(n))
+        check(f"jax-jit rosenbrock_grad n={n}", grad(x), rosenbrock_adjoint(point(n)))
+        emit("rosenbrock_grad", n, "jax-jit", measure(lambda: grad(x).block_until_ready()), 8 * (n - 1),
+             "vectorized: whole-array operations")
+    n = 10 if TINY else 100
+    x = jnp.asarray(point(n))
+    for workload, f in [("hessian_rosenbrock", rosenbrock), ("hessian_dense", dense_hessian_fn)]:
+        hess = jax.jit(jax.hessian(f))
+        h = np.asarray(hess(x))
+        if workload == "hessian_rosenbrock":
+            p = point(n)
+            want = np.zeros((n, n))
+            for i in range(n - 1):
+                want[i, i] += 1200 * p[i] ** 2 - 400 * p[i + 1] + 2
+                want[i, i + 1] -= 400 * p[i]
+                want[i + 1, i] -= 400 * p[i]
+                want[i + 1, i + 1] += 200
+            check("jax-jit hessian_rosenbrock", h, want)
+        emit(workload, n, "jax-jit", measure(lambda: hess(x).block_until_ready()))
+    print(json.dumps({"versions": {"jax": jax.__version__, "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else ""}}))
+
+
+if __name__ == "__main__":
+    main()

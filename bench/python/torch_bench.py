@@ -1,0 +1,62 @@
+"""PyTorch side of the harness (only with `bench/run --with-torch`): W1
+(rosenbrock_grad) in eager mode, one thread, float64."""
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+TINY = "--tiny" in sys.argv
+QUICK = "--quick" in sys.argv
+RUNS, MIN_RUN = (1, 0.001) if TINY else (5, 0.02) if QUICK else (7, 0.1)
+
+
+def rosenbrock(x):
+    return torch.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def measure(call):
+    call()
+    start = time.perf_counter()
+    call()
+    once = max(time.perf_counter() - start, 2e-8)
+    reps = max(1, int(MIN_RUN / once + 0.999))
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for _ in range(reps):
+            call()
+        samples.append((time.perf_counter() - start) / reps)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def main():
+    sizes = [100] if TINY else [100, 1000, 10000, 100000] if QUICK else [100, 1000, 10000, 100000, 1000000]
+    for n in sizes:
+        p = 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
+        x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+
+        def grad():
+            x.grad = None
+            rosenbrock(x).backward()
+            return x.grad
+
+        g = grad().numpy()
+        want = np.zeros(n)
+        a = p[1:] - p[:-1] ** 2
+        want[:-1] += -400 * a * p[:-1] - 2 * (1 - p[:-1])
+        want[1:] += 200 * a
+        if np.max(np.abs(g - want) / np.maximum(1, np.abs(want))) > 1e-10:
+            sys.exit(f"torch-eager n={n}: gradient differs from the reference: not timed")
+        median = measure(grad)
+        print(json.dumps({"workload": "rosenbrock_grad", "n": n, "system": "torch-eager", "median_s": median,
+                          "runs": RUNS, "ns_per_op": round(median * 1e9 / (8 * (n - 1)), 3),
+                          "note": "vectorized: whole-array operations"}), flush=True)
+    print(json.dumps({"versions": {"torch": torch.__version__}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+//! Side-by-side benchmarks of chainrule and the Rust AD libraries users
+//! would otherwise pick. Prints one JSON object per line; `bench/run` adds
+//! ADOL-C and JAX and writes `bench/results.json` and `BENCHMARKS.md`.
+//!
+//! Usage: chainrule-bench [--quick] [--only W1,W3,...] [--tiny]
+//!        chainrule-bench --w2 SYSTEM [--quick]   (one system per process, for peak RSS)
+
+mod functions;
+mod peers;
+mod timing;
+
+use std::time::Duration;
+
+use chainrule::{Recording, Var};
+use functions::*;
+use timing::{Budget, Record, Stats, measure, rss_mb};
+
+/// Every system's gradient must match the floor's before it is timed.
+const TOLERANCE: f64 = 1e-10;
+
+struct Config {
+    quick: bool,
+    tiny: bool,
+    budget: Budget,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let quick = has("--quick");
+    let tiny = has("--tiny");
+    let budget = if tiny {
+        Budget { runs: 1, min_run: Duration::from_millis(1) }
+    } else if quick {
+        Budget { runs: 5, min_run: Duration::from_millis(20) }
+    } else {
+        Budget { runs: 7, min_run: Duration::from_millis(100) }
+    };
+    let config = Config { quick, tiny, budget };
+    if let Some(system) = value("--w2") {
+        w2_tape_stress(&config, &system);
+        return;
+    }
+    let only = value("--only");
+    let wanted = |w: &str| only.as_deref().is_none_or(|list| list.split(',').any(|x| x == w));
+    if wanted("W1") {
+        w1_rosenbrock(&config);
+    }
+    if wanted("W3") {
+        w3_jvp(&config);
+    }
+    if wanted("W4") {
+        w4_jacobian(&config);
+    }
+    if wanted("W5") {
+        w5_hessian(&config);
+    }
+}
+
+fn check(system: &str, what: &str, got: &[f64], want: &[f64]) {
+    let error = max_relative_error(got, want);
+    assert!(error <= TOLERANCE, "{system}: {what} differs from the reference by {error:e} (relative): not timed");
+}
+
+fn report(workload: &str, n: usize, system: &str, stats: Stats, ops: Option<usize>) {
+    let ns_per_op = ops.map(|ops| stats.median_s * 1e9 / ops as f64);
+    Record { workload, n, system, stats, ns_per_op, bytes_per_op: None, peak_rss_mb: None, note: None }.print();
+}
+
+fn w1_rosenbrock(config: &Config) {
+    let sizes: &[usize] = if config.tiny {
+        &[100]
+    } else if config.quick {
+        &[100, 1_000, 10_000, 100_000]
+    } else {
+        &[100, 1_000, 10_000, 100_000, 1_000_000]
+    };
+    for &n in sizes {
+        let x = point(n);
+        let ops = ROSENBROCK_OPS_PER_TERM * (n - 1);
+        let mut reference = vec![0.0; n];
+        rosenbrock_adjoint(&x, &mut reference);
+
+        check("chainrule-reverse", "gradient", &chainrule::grad(rosenbrock, &x).unwrap(), &reference);
+        let stats = measure(config.budget, || chainrule::grad(rosenbrock, &x).unwrap());
+        report("rosenbrock_grad", n, "chainrule-reverse", stats, Some(ops));
+
+        check("echidna-reverse", "gradient", &peers::echidna_grad(&x), &reference);
+        let stats = measure(config.budget, || peers::echidna_grad(&x));
+        report("rosenbrock_grad", n, "echidna-reverse", stats, Some(ops));
+
+        check("ad_trait-reverse", "gradient", &peers::ad_trait_grad(&x), &reference);
+        let stats = measure(config.budget, || peers::ad_trait_grad(&x));
+        report("rosenbrock_grad", n, "ad_trait-reverse", stats, Some(ops));
+
+        if n <= 10_000 {
+            check("num-dual-chunk8", "gradient", &peers::num_dual_gradient_chunked::<8>(&x), &reference);
+            let stats = measure(config.budget, || peers::num_dual_gradient_chunked::<8>(&x));
+            report("rosenbrock_grad", n, "num-dual-chunk8", stats, Some(ops));
+            let chunked = chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x).unwrap();
+            check("chainrule-jacfwd8", "gradient", chunked.row(0), &reference);
+            let stats = measure(config.budget, || chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x));
+            report("rosenbrock_grad", n, "chainrule-jacfwd8", stats, Some(ops));
+        }
+
+        let mut gradient = vec![0.0; n];
+        let stats = measure(config.budget, || rosenbrock_adjoint(&x, &mut gradient));
+        report("rosenbrock_grad", n, "floor-adjoint", stats, Some(ops));
+        let stats = measure(config.budget, || rosenbrock(std::hint::black_box(&x)));
+        report("rosenbrock_grad", n, "floor-f64", stats, Some(ops));
+    }
+}
+
+/// W2 in this process, for one system: record and backward timed apart,
+/// memory as the growth of the resident set while recording.
+fn w2_tape_stress(config: &Config, system: &str) {
+    let target_ops = if config.tiny { 100_000 } else { 10_000_000 };
+    let steps = target_ops / TAPE_STRESS_OPS_PER_STEP;
+    let ops = steps * TAPE_STRESS_OPS_PER_STEP;
+    let x = point(16);
+    let runs = config.budget.runs.max(5);
+    let (rss_before, _) = rss_mb();
+    let mut record_times = Vec::new();
+    let mut backward_times = Vec::new();
+    let mut gradient = Vec::new();
+    let mut exact_bytes = None;
+    // One warm-up run, then `runs` timed ones; the tape is reused between runs
+    // by every system that offers reuse.
+    match system {
+        "chainrule-reverse" => {
+            for run in 0..=runs {
+                let t0 = std::time::Instant::now();
+                let rec = Recording::<f64>::new();
+                let inputs = rec.inputs(&x);
+                let y = tape_stress(&inputs, steps);
+                let t1 = std::time::Instant::now();
+                gradient = rec.gradient(y).unwrap();
+                let t2 = std::time::Instant::now();
+                exact_bytes = Some(rec.tape_bytes() as f64 / rec.len() as f64);
+                if run > 0 {
+                    record_times.push((t1 - t0).as_secs_f64());
+                    backward_times.push((t2 - t1).as_secs_f64());
+                }
+            }
+        }
+        "echidna-reverse" => {
+            let mut tape = echidna::tape::Tape::<f64>::new();
+            for run in 0..=runs {
+                let t0 = std::time::Instant::now();
+                tape.clear();
+                let inputs: Vec<echidna::Reverse<f64>> = x
+                    .iter()
+                    .map(|&v| {
+                        let (index, value) = tape.new_variable(v);
+                        echidna::Reverse::from_tape(value, index)
+                    })
+                    .collect();
+                let guard = echidna::tape::TapeGuard::new(&mut tape);
+                let y = tape_stress(&inputs, steps);
+                drop(guard);
+                let t1 = std::time::Instant::now();
+                let adjoints = tape.reverse(y.index());
+                let t2 = std::time::Instant::now();
+                gradient = adjoints[..x.len()].to_vec();
+                if run > 0 {
+                    record_times.push((t1 - t0).as_secs_f64());
+                    backward_times.push((t2 - t1).as_secs_f64());
+                }
+            }
+        }
+        other => panic!("unknown W2 system {other}: use chainrule-reverse or echidna-reverse"),
+    }
+    let (rss_after, peak) = rss_mb();
+    // Every system must agree with chainrule's forward mode on the same chain.
+    let reference = chainrule::jacfwd(|v| vec![tape_stress(v, steps)], &x).unwrap();
+    check(system, "gradient", &gradient, reference.row(0));
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let record_s = median(&mut record_times);
+    let backward_s = median(&mut backward_times);
+    let growth = (rss_after - rss_before) * 1024.0 * 1024.0 / ops as f64;
+    let note = exact_bytes.map(|b| format!("exact tape bytes per recorded node: {b:.2}"));
+    for (part, seconds) in [("record", record_s), ("backward", backward_s), ("total", record_s + backward_s)] {
+        Record {
+            workload: &format!("tape_stress_{part}"),
+            n: ops,
+            system,
+            stats: Stats { median_s: seconds, runs },
+            ns_per_op: Some(seconds * 1e9 / ops as f64),
+            bytes_per_op: (part == "total").then_some(growth),
+            peak_rss_mb: (part == "total").then_some(peak),
+            note: if part == "total" { note.clone() } else { None },
+        }
+        .print();
+    }
+}
+
+fn w3_jvp(config: &Config) {
+    let n = if config.tiny { 100 } else { 1_000 };
+    let x = point(n);
+    let v: Vec<f64> = (0..n).map(|i| ((i * 13 % 7) as f64 - 3.0) / 3.0).collect();
+    let mut reference = vec![0.0; n];
+    rosenbrock_adjoint(&x, &mut reference);
+    let directional: f64 = reference.iter().zip(&v).map(|(g, v)| g * v).sum();
+    let ops = ROSENBROCK_OPS_PER_TERM * (n - 1);
+
+    let ours = || chainrule::jvp(|d| vec![rosenbrock(d)], &x, &v).unwrap().1[0];
+    check("chainrule-jvp", "jvp", &[ours()], &[directional]);
+    report("jvp", n, "chainrule-jvp", measure(config.budget, ours), Some(ops));
+    check("num-dual-jvp", "jvp", &[peers::num_dual_jvp(&x, &v)], &[directional]);
+    report("jvp", n, "num-dual-jvp", measure(config.budget, || peers::num_dual_jvp(&x, &v)), Some(ops));
+    check("echidna-jvp", "jvp", &[peers::echidna_jvp(&x, &v)], &[directional]);
+    report("jvp", n, "echidna-jvp", measure(config.budget, || peers::echidna_jvp(&x, &v)), Some(ops));
+
+    macro_rules! chunked {
+        ($($k:literal),*) => {$(
+            let ours = || chainrule::jacfwd_chunked::<f64, $k>(|d| vec![rosenbrock(d)], &x).unwrap();
+            check(concat!("chainrule-chunk", $k), "gradient", ours().row(0), &reference);
+            report("forward_gradient", n, concat!("chainrule-chunk", $k), measure(config.budget, ours), None);
+            check(concat!("num-dual-chunk", $k), "gradient", &peers::num_dual_gradient_chunked::<$k>(&x), &reference);
+            let stats = measure(config.budget, || peers::num_dual_gradient_chunked::<$k>(&x));
+            report("forward_gradient", n, concat!("num-dual-chunk", $k), stats, None);
+        )*};
+    }
+    chunked!(4, 8, 16);
+}
+
+fn w4_jacobian(config: &Config) {
+    let shapes: &[(&str, usize, usize)] =
+        &[("jacobian_dense", 100, 100), ("jacobian_tall", 10, 1000), ("jacobian_wide", 1000, 10)];
+    for &(workload, n, m) in shapes {
+        let (n, m) = if config.tiny { (n.min(20), m.min(20)) } else { (n, m) };
+        let x = point(n);
+        let reference = chainrule::jacrev(|v| dense_map(v, m), &x).unwrap();
+        let flat = reference.as_slice();
+        let shape = format!("{n}x{m}");
+
+        let auto = || chainrule::jacobian(|v| dense_map(v, m), &x).unwrap();
+        check("chainrule-jacobian", "jacobian", auto().as_slice(), flat);
+        let record = |system: &str, stats: Stats| {
+            Record { workload, n, system, stats, ns_per_op: None, bytes_per_op: None, peak_rss_mb: None, note: Some(shape.clone()) }
+                .print()
+        };
+        record("chainrule-jacobian", measure(config.budget, auto));
+        let forward = || chainrule::jacfwd(|v| dense_map(v, m), &x).unwrap();
+        check("chainrule-jacfwd", "jacobian", forward().as_slice(), flat);
+        record("chainrule-jacfwd", measure(config.budget, forward));
+        record("chainrule-jacrev", measure(config.budget, || chainrule::jacrev(|v| dense_map(v, m), &x).unwrap()));
+
+        let num_dual = || peers::num_dual_jacobian_chunked::<8>(&x, m);
+        check("num-dual-chunk8", "jacobian", &num_dual(), flat);
+        record("num-dual-chunk8", measure(config.budget, num_dual));
+        let echidna = || peers::echidna_jacobian(&x, m);
+        check("echidna-forward", "jacobian", &echidna(), flat);
+        record("echidna-forward", measure(config.budget, echidna));
+    }
+}
+
+fn w5_hessian(config: &Config) {
+    let n = if config.tiny { 10 } else { 100 };
+    let x = point(n);
+    // Rosenbrock against its closed form; the dense function against chainrule
+    // (itself checked against closed forms in the library's tests).
+    let cases: [(&str, fn(&[Var<chainrule::Dual<f64>>]) -> Var<chainrule::Dual<f64>>, Vec<f64>); 2] = [
+        ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
+        ("hessian_dense", dense_hessian_fn, chainrule::hessian(dense_hessian_fn, &x).unwrap().as_slice().to_vec()),
+    ];
+    for (workload, f, reference) in cases {
+        let ours = || chainrule::hessian(f, &x).unwrap();
+        check("chainrule-hessian", workload, ours().as_slice(), &reference);
+        report(workload, n, "chainrule-hessian", measure(config.budget, ours), None);
+
+        let dense = workload == "hessian_dense";
+        let num_dual = || peers::num_dual_hessian(&x, dense);
+        check("num-dual-hessian", workload, &num_dual(), &reference);
+        report(workload, n, "num-dual-hessian", measure(config.budget, num_dual), None);
+
+        let echidna = || peers::echidna_hessian(&x, dense);
+        check("echidna-hessian8", workload, &echidna(), &reference);
+        report(workload, n, "echidna-hessian8", measure(config.budget, echidna), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! The peers, each called through its own recommended API.
+
+use nalgebra::{Const, DVector, SVector, U1};
+use num_dual::{Derivative, Dual2DVec64, Dual64, DualVec};
+
+use crate::functions::*;
+
+// --- echidna ---------------------------------------------------------------
+
+pub fn echidna_grad(x: &[f64]) -> Vec<f64> {
+    echidna::grad(|v: &[echidna::Reverse<f64>]| rosenbrock(v), x)
+}
+
+pub fn echidna_jvp(x: &[f64], v: &[f64]) -> f64 {
+    echidna::jvp(|d: &[echidna::Dual<f64>]| vec![rosenbrock(d)], x, v).1[0]
+}
+
+/// Row-major Jacobian of `dense_map` by echidna's `jacobian`.
+pub fn echidna_jacobian(x: &[f64], outputs: usize) -> Vec<f64> {
+    let (_, rows) = echidna::jacobian(|d: &[echidna::Dual<f64>]| dense_map(d, outputs), x);
+    rows.concat()
+}
+
+/// Row-major Hessian by echidna's batched forward-over-reverse (8 directions).
+pub fn echidna_hessian(x: &[f64], dense: bool) -> Vec<f64> {
+    let (_, _, rows) = if dense {
+        echidna::hessian_vec::<f64, 8>(|v| dense_hessian_fn(v), x)
+    } else {
+        echidna::hessian_vec::<f64, 8>(|v| rosenbrock(v), x)
+    };
+    rows.concat()
+}
+
+// --- num-dual ----------------------------------------------------------------
+
+/// Gradient by forward mode, `N` directions per pass (num-dual's `DualVec`).
+pub fn num_dual_gradient_chunked<const N: usize>(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut gradient = vec![0.0; n];
+    let mut inputs: Vec<DualVec<f64, Const<N>>> = x.iter().map(|&v| DualVec::from_re(v)).collect();
+    for start in (0..n).step_by(N) {
+        let end = (start + N).min(n);
+        for j in start..end {
+            inputs[j] = DualVec::new(x[j], Derivative::derivative_generic(Const::<N>, U1, j - start));
+        }
+        let y = rosenbrock_num_dual(&inputs);
+        let eps: SVector<f64, N> = y.eps.unwrap_generic(Const::<N>, U1);
+        gradient[start..end].copy_from_slice(&eps.as_slice()[..end - start]);
+        for j in start..end {
+            inputs[j] = DualVec::from_re(x[j]);
+        }
+    }
+    gradient
+}
+
+pub fn num_dual_jvp(x: &[f64], v: &[f64]) -> f64 {
+    let inputs: Vec<Dual64> = x.iter().zip(v).map(|(&x, &v)| Dual64::new(x, v)).collect();
+    rosenbrock_num_dual(&inputs).eps
+}
+
+/// Row-major Jacobian of `dense_map` by `N`-direction forward passes.
+pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut jacobian = vec![0.0; outputs * n];
+    let mut inputs: Vec<DualVec<f64, Const<N>>> = x.iter().map(|&v| DualVec::from_re(v)).collect();
+    for start in (0..n).step_by(N) {
+        let end = (start + N).min(n);
+        for j in start..end {
+            inputs[j] = DualVec::new(x[j], Derivative::derivative_generic(Const::<N>, U1, j - start));
+        }
+        for (i, y) in dense_map_num_dual(&inputs, outputs).into_iter().enumerate() {
+            let eps: SVector<f64, N> = y.eps.unwrap_generic(Const::<N>, U1);
+            jacobian[i * n + start..i * n + end].copy_from_slice(&eps.as_slice()[..end - start]);
+        }
+        for j in start..end {
+            inputs[j] = DualVec::from_re(x[j]);
+        }
+    }
+    jacobian
+}
+
+/// Row-major Hessian by num-dual's `hessian` with dynamically sized
+/// second-order duals (a static size of 100 would not fit on the stack).
+pub fn num_dual_hessian(x: &[f64], dense: bool) -> Vec<f64> {
+    let point = DVector::from_column_slice(x);
+    let (_, _, h) = if dense {
+        num_dual::hessian(|v: DVector<Dual2DVec64>| dense_hessian_fn_num_dual(v.as_slice()), &point)
+    } else {
+        num_dual::hessian(|v: DVector<Dual2DVec64>| rosenbrock_num_dual(v.as_slice()), &point)
+    };
+    // nalgebra stores column-major; the Hessian is symmetric up to rounding,
+    // so transpose to compare entry by entry.
+    h.transpose().as_slice().to_vec()
+}
+
+// --- ad_trait ----------------------------------------------------------------
+
+#[derive(Clone)]
+struct AdTraitRosenbrock {
+    n: usize,
+}
+
+impl<T: ad_trait::AD> ad_trait::differentiable_function::DifferentiableFunctionTrait<T> for AdTraitRosenbrock {
+    const NAME: &'static str = "Rosenbrock";
+
+    fn call(&self, inputs: &[T], _freeze: bool) -> Vec<T> {
+        let hundred = T::constant(100.0);
+        let one = T::constant(1.0);
+        let mut acc = T::constant(0.0);
+        for w in inputs.windows(2) {
+            let a = w[1] - w[0] * w[0];
+            let b = one - w[0];
+            acc = acc + hundred * a * a + b * b;
+        }
+        vec![acc]
+    }
+
+    fn num_inputs(&self) -> usize {
+        self.n
+    }
+
+    fn num_outputs(&self) -> usize {
+        1
+    }
+}
+
+pub fn ad_trait_grad(x: &[f64]) -> Vec<f64> {
+    use ad_trait::differentiable_function::ReverseAD;
+    use ad_trait::function_engine::FunctionEngine;
+    let f = AdTraitRosenbrock { n: x.len() };
+    let engine = FunctionEngine::new(f.clone(), f, ReverseAD::new());
+    let (_, derivative) = engine.derivative(x);
+    derivative.row(0).iter().copied().collect()
+}
