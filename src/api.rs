@@ -14,7 +14,7 @@
 //! | [`jacfwd`] | forward, 8 directions per pass | ⌈n/8⌉ evaluations |
 //! | [`jacrev`] | reverse | 1 recording + m backward sweeps |
 //! | [`jacobian`], [`value_and_jacobian`] | chosen by shape | 1 recording + min(n, m) sweeps |
-//! | [`hessian`], [`value_grad_hessian`] | forward-over-reverse | n recordings + sweeps |
+//! | [`hessian`], [`value_grad_hessian`] | forward-over-reverse, 8 directions per pass | ⌈n/8⌉ recordings + sweeps |
 //! | [`hvp`] | forward-over-reverse | 1 recording + 1 sweep |
 
 use crate::error::{Result, check_len};
@@ -342,10 +342,13 @@ pub fn record_jacobian<S: TapeScalar>(
     Ok((values, jac))
 }
 
-/// The Hessian of `f: Rⁿ → R` at `x`, forward-over-reverse: each of `n`
-/// recordings runs `f` on `Var<Dual<S>>` seeded along one input, and its
-/// backward sweep yields the gradient's derivative along that input, a column
-/// of the Hessian.
+/// How many Hessian columns [`hessian`] computes per recording.
+pub const HESSIAN_CHUNK: usize = 8;
+
+/// The Hessian of `f: Rⁿ → R` at `x`, forward-over-reverse: each of
+/// `⌈n/8⌉` recordings runs `f` on `Var<DualN<S, 8>>` seeded along 8 inputs,
+/// and its backward sweep yields the gradient's derivatives along them,
+/// 8 columns of the Hessian.
 ///
 /// ```
 /// use num_traits::Float;
@@ -356,10 +359,13 @@ pub fn record_jacobian<S: TapeScalar>(
 ///
 /// # Errors
 /// As [`grad`].
-pub fn hessian<S>(f: impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>, x: &[S]) -> Result<Matrix<S>>
+pub fn hessian<S>(
+    f: impl Fn(&[Var<DualN<S, HESSIAN_CHUNK>>]) -> Var<DualN<S, HESSIAN_CHUNK>>,
+    x: &[S],
+) -> Result<Matrix<S>>
 where
     S: Real,
-    Dual<S>: TapeScalar,
+    DualN<S, HESSIAN_CHUNK>: TapeScalar,
 {
     value_grad_hessian(f, x).map(|(_, _, h)| h)
 }
@@ -375,26 +381,43 @@ where
 ///
 /// # Errors
 /// As [`grad`].
-pub fn value_grad_hessian<S>(f: impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>, x: &[S]) -> Result<(S, Vec<S>, Matrix<S>)>
+pub fn value_grad_hessian<S>(
+    f: impl Fn(&[Var<DualN<S, HESSIAN_CHUNK>>]) -> Var<DualN<S, HESSIAN_CHUNK>>,
+    x: &[S],
+) -> Result<(S, Vec<S>, Matrix<S>)>
 where
     S: Real,
-    Dual<S>: TapeScalar,
+    DualN<S, HESSIAN_CHUNK>: TapeScalar,
 {
     let n = x.len();
     let mut h = Matrix::zeros(n, n);
-    let mut direction = vec![S::zero(); n];
     let mut value_and_gradient = None;
-    for j in 0..n {
-        direction[j] = S::one();
-        let (value, adjoints) = second_order_sweep(&f, x, &direction)?;
-        direction[j] = S::zero();
-        h.set_column(j, &adjoints.iter().map(|a| a.tangent).collect::<Vec<_>>());
-        value_and_gradient.get_or_insert_with(|| (value, adjoints.iter().map(|a| a.value).collect()));
+    // At least one recording, also for n = 0, to get the value.
+    for start in (0..n.max(1)).step_by(HESSIAN_CHUNK) {
+        let end = (start + HESSIAN_CHUNK).min(n);
+        let rec = Recording::<DualN<S, HESSIAN_CHUNK>>::new();
+        let inputs: Vec<_> = x
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| {
+                let seeded = if (start..end).contains(&j) {
+                    DualN::variable(v, j - start)
+                } else {
+                    DualN::constant(v)
+                };
+                rec.input(seeded)
+            })
+            .collect();
+        let y = f(&inputs);
+        let adjoints = rec.gradient(y)?;
+        for (i, adjoint) in adjoints.iter().enumerate() {
+            for j in start..end {
+                h[(i, j)] = adjoint.tangents[j - start];
+            }
+        }
+        value_and_gradient.get_or_insert_with(|| (y.value().value, adjoints.iter().map(|a| a.value).collect()));
     }
-    let (value, gradient) = match value_and_gradient {
-        Some(found) => found,
-        None => (second_order_sweep(&f, x, &direction)?.0, Vec::new()),
-    };
+    let (value, gradient) = value_and_gradient.expect("at least one recording ran");
     Ok((value, gradient, h))
 }
 
@@ -422,7 +445,7 @@ where
 }
 
 /// Records `f` at `x` moving along `direction` and sweeps back: the adjoints
-/// are `∇f(x) + ε·H(x)·direction`.
+/// are `∇f(x) + ε·H(x)·direction`. (Used by [`hvp`].)
 fn second_order_sweep<S>(
     f: &impl Fn(&[Var<Dual<S>>]) -> Var<Dual<S>>,
     x: &[S],

@@ -71,7 +71,8 @@
 //! ```
 //!
 //! **A Hessian.** [`hessian`] differentiates the reverse sweep itself in
-//! forward mode (`Var<Dual<f64>>`, forward-over-reverse). Rosenbrock's
+//! forward mode (`Var<DualN<f64, 8>>`: forward-over-reverse, 8 directions per
+//! recording). Rosenbrock's
 //! `f(x, y) = (1 − x)² + 100(y − x²)²` has Hessian
 //! `[[2 − 400(y − 3x²), −400x], [−400x, 200]]`:
 //!
@@ -124,8 +125,8 @@ pub mod reverse;
 pub mod rules;
 
 pub use api::{
-    JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp, value_and_derivative,
-    value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
+    HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,
+    value_and_derivative, value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
 };
 pub use error::{Error, Result};
 pub use forward::{Dual, DualN};

@@ -9,7 +9,7 @@
 //!
 //! The rules are generic over [`num_traits::Float`], so they also run on dual
 //! numbers. That is where second (and higher) derivatives come from: applying
-//! a rule to `Dual<f64>` differentiates the rule itself, so `Var<Dual<f64>>`
+//! a rule to `Dual<f64>` differentiates the rule itself, so `Var<DualN<f64, 8>>`
 //! (forward-over-reverse) yields Hessians without a second table.
 //!
 //! # Conventions at non-differentiable and edge points

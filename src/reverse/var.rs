@@ -3,10 +3,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::Dual;
 use crate::Real;
 use crate::reverse::tape::{Arg, NodeOp, Tape};
 use crate::rules::{self, Binary, Unary};
+use crate::{Dual, DualN};
 
 pub(crate) mod sealed {
     use super::Tape;
@@ -30,8 +30,9 @@ pub(crate) mod sealed {
     }
 }
 
-/// A scalar type that has a tape on every thread: `f32`, `f64`, and
-/// `Dual<f32>`, `Dual<f64>` (for forward-over-reverse Hessians).
+/// A scalar type that has a tape on every thread: `f32`, `f64`,
+/// `Dual<f32>`, `Dual<f64>` (for Hessian-vector products) and
+/// `DualN<f32, 8>`, `DualN<f64, 8>` (for Hessians, 8 directions per sweep).
 pub trait TapeScalar: Real + sealed::HasTape {}
 
 /// Owns one thread's tape of one scalar type; frees it when the thread ends.
@@ -83,7 +84,7 @@ macro_rules! thread_tape {
     )*};
 }
 
-thread_tape!(f32, f64, Dual<f32>, Dual<f64>);
+thread_tape!(f32, f64, Dual<f32>, Dual<f64>, DualN<f32, 8>, DualN<f64, 8>);
 
 /// A scalar recorded on this thread's tape: reverse-mode AD.
 ///
