@@ -12,8 +12,8 @@
 //! | [`jvp`] | forward | 1 evaluation |
 //! | [`vjp`] | reverse | 1 recording + 1 backward sweep |
 //! | [`jacfwd`] | forward, 8 directions per pass | ⌈n/8⌉ evaluations |
-//! | [`jacrev`] | reverse | 1 recording + m backward sweeps |
-//! | [`jacobian`], [`value_and_jacobian`] | chosen by shape | 1 recording + min(n, m) sweeps |
+//! | [`jacrev`] | reverse, 8 outputs per sweep | 1 recording + ⌈m/8⌉ backward sweeps |
+//! | [`jacobian`], [`value_and_jacobian`] | chosen by shape | 1 recording + ⌈min(n, m)/8⌉ sweeps |
 //! | [`hessian`], [`value_grad_hessian`] | forward-over-reverse, 8 directions per pass | ⌈n/8⌉ recordings + sweeps |
 //! | [`hvp`] | forward-over-reverse | 1 recording + 1 sweep |
 
@@ -217,8 +217,8 @@ pub fn value_and_jacfwd<S: Real, const N: usize>(
     Ok(result.unwrap_or_else(|| (Vec::new(), Matrix::zeros(0, n))))
 }
 
-/// The Jacobian of `f: Rⁿ → Rᵐ` at `x` by reverse mode: one recording, one
-/// backward sweep per output row.
+/// The Jacobian of `f: Rⁿ → Rᵐ` at `x` by reverse mode: one recording, then
+/// one backward sweep per 8 output rows.
 ///
 /// ```
 /// use num_traits::Float;
@@ -235,9 +235,10 @@ pub fn jacrev<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x: &[S]) -> R
 
 /// The Jacobian of `f: Rⁿ → Rᵐ` at `x`, choosing the mode by shape.
 ///
-/// `f` is recorded once; then the recording is swept **forward** once per
-/// input when `n ≤ m` (tall or square Jacobians) and **backward** once per
-/// output when `n > m` (wide ones), so the cost is `min(n, m)` sweeps.
+/// `f` is recorded once; then the recording is swept **forward** (tangents
+/// for 8 inputs per sweep) when `n ≤ m` (tall or square Jacobians) and
+/// **backward** (adjoints for 8 outputs per sweep) when `n > m` (wide ones),
+/// so the cost is `⌈min(n, m)/8⌉` sweeps.
 ///
 /// ```
 /// use num_traits::Float;
@@ -292,6 +293,23 @@ impl Sweep {
     }
 }
 
+/// Directions per sweep in [`jacobian`], [`jacrev`] and [`record_jacobian`].
+pub const SWEEP_BLOCK: usize = 8;
+
+/// `len` blocks of unit seeds: entry `j` has a 1 in slot `j - start` when `j`
+/// is among the `SWEEP_BLOCK` indices from `start`.
+fn unit_blocks<S: Real>(len: usize, start: usize) -> Vec<[S; SWEEP_BLOCK]> {
+    (0..len)
+        .map(|j| {
+            let mut block = [S::zero(); SWEEP_BLOCK];
+            if (start..start + SWEEP_BLOCK).contains(&j) {
+                block[j - start] = S::one();
+            }
+            block
+        })
+        .collect()
+}
+
 /// Records `f` once and builds its Jacobian with the given sweeps.
 ///
 /// ```
@@ -316,22 +334,29 @@ pub fn record_jacobian<S: TapeScalar>(
     let values: Vec<S> = outputs.iter().map(Var::value).collect();
     let (n, m) = (x.len(), outputs.len());
     let mut jac = Matrix::zeros(m, n);
-    let mut unit = vec![S::zero(); n.max(m)];
+    // Sweeps carry SWEEP_BLOCK directions at a time: one pass over the tape
+    // per block of inputs (forward) or outputs (reverse).
     match sweep.resolve(n, m) {
         Sweep::Forward => {
-            for j in 0..n {
-                unit[j] = S::one();
-                let column = rec.jvp(&unit[..n], &outputs)?;
-                unit[j] = S::zero();
-                jac.set_column(j, &column);
+            for start in (0..n).step_by(SWEEP_BLOCK) {
+                let directions = unit_blocks::<S>(n, start);
+                let columns = rec.jvp_block::<SWEEP_BLOCK>(&directions, &outputs)?;
+                for (i, block) in columns.iter().enumerate() {
+                    for j in start..(start + SWEEP_BLOCK).min(n) {
+                        jac[(i, j)] = block[j - start];
+                    }
+                }
             }
         }
         _ => {
-            for i in 0..m {
-                unit[i] = S::one();
-                let row = rec.vjp(&outputs, &unit[..m])?;
-                unit[i] = S::zero();
-                jac.set_row(i, &row);
+            for start in (0..m).step_by(SWEEP_BLOCK) {
+                let cotangents = unit_blocks::<S>(m, start);
+                let rows = rec.vjp_block::<SWEEP_BLOCK>(&outputs, &cotangents)?;
+                for (j, block) in rows.iter().enumerate() {
+                    for i in start..(start + SWEEP_BLOCK).min(m) {
+                        jac[(i, j)] = block[i - start];
+                    }
+                }
             }
         }
     }

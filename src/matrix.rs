@@ -98,16 +98,6 @@ impl<T: Copy> Matrix<T> {
             data,
         }
     }
-
-    pub(crate) fn set_row(&mut self, i: usize, values: &[T]) {
-        self.data[i * self.cols..(i + 1) * self.cols].copy_from_slice(values);
-    }
-
-    pub(crate) fn set_column(&mut self, j: usize, values: &[T]) {
-        for (i, &v) in values.iter().enumerate() {
-            self.data[i * self.cols + j] = v;
-        }
-    }
 }
 
 impl<T> Index<(usize, usize)> for Matrix<T> {

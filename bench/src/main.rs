@@ -264,7 +264,7 @@ fn w5_hessian(config: &Config) {
     let x = point(n);
     // Rosenbrock against its closed form; the dense function against chainrule
     // (itself checked against closed forms in the library's tests).
-    let cases: [(&str, fn(&[Var<chainrule::Dual<f64>>]) -> Var<chainrule::Dual<f64>>, Vec<f64>); 2] = [
+    let cases: [(&str, fn(&[Var<chainrule::DualN<f64, 8>>]) -> Var<chainrule::DualN<f64, 8>>, Vec<f64>); 2] = [
         ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
         ("hessian_dense", dense_hessian_fn, chainrule::hessian(dense_hessian_fn, &x).unwrap().as_slice().to_vec()),
     ];

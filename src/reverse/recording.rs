@@ -202,6 +202,63 @@ impl<T: TapeScalar> Recording<T> {
     }
 }
 
+impl<T: TapeScalar> Recording<T> {
+    /// `K` Jacobian-vector products in one forward sweep: `directions[j]`
+    /// holds input `j`'s tangent in each of the `K` directions; the result
+    /// holds each output's `K` tangents.
+    ///
+    /// ```
+    /// use chainrule::Recording;
+    /// let rec = Recording::<f64>::new();
+    /// let x = rec.inputs(&[2.0, 3.0]);
+    /// let y = x[0] * x[1];
+    /// // directions e1 and e2 at once: the gradient (3, 2)
+    /// assert_eq!(rec.jvp_block(&[[1.0, 0.0], [0.0, 1.0]], &[y]).unwrap(), vec![[3.0, 2.0]]);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`jvp`](Recording::jvp).
+    pub fn jvp_block<const K: usize>(&self, directions: &[[T; K]], outputs: &[Var<T>]) -> Result<Vec<[T; K]>> {
+        self.sweepable(outputs, |tape| {
+            check_len("input tangent blocks", tape.inputs().len(), directions.len())?;
+            let seeds: Vec<(u32, [T; K])> = tape.inputs().iter().copied().zip(directions.iter().copied()).collect();
+            let mut blocks = Vec::new();
+            tape.sweep_forward_block(&seeds, &mut blocks);
+            Ok(outputs.iter().map(|v| blocks[v.index() as usize]).collect())
+        })?
+    }
+
+    /// `K` vector-Jacobian products in one backward sweep: `cotangents[i]`
+    /// holds output `i`'s cotangent in each of the `K` products; the result
+    /// holds each input's `K` adjoints.
+    ///
+    /// ```
+    /// use chainrule::Recording;
+    /// let rec = Recording::<f64>::new();
+    /// let x = rec.inputs(&[2.0, 3.0]);
+    /// let (p, s) = (x[0] * x[1], x[0] + x[1]);
+    /// // both rows of the Jacobian at once
+    /// let rows = rec.vjp_block(&[p, s], &[[1.0, 0.0], [0.0, 1.0]]).unwrap();
+    /// assert_eq!(rows, vec![[3.0, 1.0], [2.0, 1.0]]);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`vjp`](Recording::vjp).
+    pub fn vjp_block<const K: usize>(&self, outputs: &[Var<T>], cotangents: &[[T; K]]) -> Result<Vec<[T; K]>> {
+        check_len("cotangent blocks", outputs.len(), cotangents.len())?;
+        self.sweepable(outputs, |tape| {
+            let seeds: Vec<(u32, [T; K])> = outputs
+                .iter()
+                .map(|v| v.index())
+                .zip(cotangents.iter().copied())
+                .collect();
+            let mut blocks = Vec::new();
+            tape.sweep_backward_block(&seeds, &mut blocks);
+            tape.inputs().iter().map(|&i| blocks[i as usize]).collect()
+        })
+    }
+}
+
 impl<T: TapeScalar> Drop for Recording<T> {
     fn drop(&mut self) {
         let outer = self.outer.take();

@@ -366,6 +366,66 @@ impl<T: Real> Tape<T> {
         }
     }
 
+    /// `K` forward sweeps at once: each node carries a block of `K` tangents,
+    /// so one pass over the edges serves `K` directions. `seeds` gives the
+    /// tangent blocks of some nodes (usually the inputs); the result, one
+    /// block per node, goes into `blocks`.
+    pub(crate) fn sweep_forward_block<const K: usize>(&self, seeds: &[(u32, [T; K])], blocks: &mut Vec<[T; K]>) {
+        blocks.clear();
+        blocks.resize(self.nodes as usize, [T::zero(); K]);
+        for &(node, seed) in seeds {
+            blocks[node as usize] = seed;
+        }
+        let mut node = 0usize;
+        for (&parent, &partial) in self.parents.iter().zip(&self.partials) {
+            if parent & FIRST != 0 {
+                node += 1;
+            }
+            let incoming = blocks[(parent & INDEX) as usize];
+            if T::all_zero(&incoming) {
+                continue;
+            }
+            let target = &mut blocks[node];
+            for k in 0..K {
+                target[k] += chain(partial, incoming[k]);
+            }
+        }
+    }
+
+    /// `K` backward sweeps at once, each node carrying a block of `K`
+    /// adjoints; `seeds` gives the blocks of some nodes (usually the outputs).
+    pub(crate) fn sweep_backward_block<const K: usize>(&self, seeds: &[(u32, [T; K])], blocks: &mut Vec<[T; K]>) {
+        blocks.clear();
+        blocks.resize(self.nodes as usize, [T::zero(); K]);
+        for &(node, seed) in seeds {
+            for k in 0..K {
+                blocks[node as usize][k] += seed[k];
+            }
+        }
+        let mut edge = self.parents.len();
+        let mut node = self.nodes as usize - 1;
+        while edge > 0 {
+            let adjoint = blocks[node];
+            node -= 1;
+            let flowing = !T::all_zero(&adjoint);
+            loop {
+                edge -= 1;
+                let parent = self.parents[edge];
+                if flowing {
+                    let partial = self.partials[edge];
+                    let target = &mut blocks[(parent & INDEX) as usize];
+                    for k in 0..K {
+                        target[k] += chain(partial, adjoint[k]);
+                    }
+                }
+                if parent & FIRST != 0 {
+                    break;
+                }
+            }
+        }
+        blocks[0] = [T::zero(); K];
+    }
+
     /// The result of the last sweep, by node index (0 for the sink).
     pub(crate) fn swept(&self) -> &[T] {
         &self.work
