@@ -74,6 +74,13 @@ pub trait Real:
         false
     }
 
+    /// Whether this is a primitive float: then a plain chain-rule product or
+    /// sum that is not NaN already equals the strong-zero one (they differ
+    /// only where a 0·∞ made a NaN), so the guard can wait for a NaN. For
+    /// composite numbers a NaN can hide in a part that comparisons ignore.
+    #[doc(hidden)]
+    const PRIMITIVE: bool = false;
+
     /// Whether every value is zero; primitive floats answer with one pass of
     /// bitwise ORs, without branches.
     #[doc(hidden)]
@@ -114,6 +121,7 @@ macro_rules! real_for_primitive {
             fn apply_binary(self, op: Binary, other: Self) -> Self {
                 rules::binary(op, self, other).0
             }
+            const PRIMITIVE: bool = true;
             #[inline(always)]
             fn is_plain_finite(&self) -> bool {
                 self.is_finite()

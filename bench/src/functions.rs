@@ -26,8 +26,8 @@ pub fn rosenbrock_num_dual<T: num_dual::DualNum<Primitive = f64>>(x: &[T]) -> T 
     let mut acc = T::zero();
     for w in x.windows(2) {
         let a = w[1].clone() - w[0].clone() * w[0].clone();
-        let b = -w[0].clone() + 1.0;
-        acc = acc + a.clone() * a * 100.0 + b.clone() * b;
+        let b = T::from(1.0) - w[0].clone();
+        acc = acc + T::from(100.0) * a.clone() * a + b.clone() * b;
     }
     acc
 }

@@ -67,19 +67,27 @@ impl<T: Real> Dual<T> {
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
-        Dual {
-            value,
-            tangent: chain(slope, self.tangent),
-        }
+        // Plain arithmetic first; the strong-zero guard only when a NaN says a
+        // 0·∞ may have happened (see `Real::PRIMITIVE`).
+        let plain = slope * self.tangent;
+        let tangent = if T::PRIMITIVE && !plain.is_nan() {
+            plain
+        } else {
+            chain(slope, self.tangent)
+        };
+        Dual { value, tangent }
     }
 
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
-        Dual {
-            value,
-            tangent: chain(da, self.tangent) + chain(db, other.tangent),
-        }
+        let plain = da * self.tangent + db * other.tangent;
+        let tangent = if T::PRIMITIVE && !plain.is_nan() {
+            plain
+        } else {
+            chain(da, self.tangent) + chain(db, other.tangent)
+        };
+        Dual { value, tangent }
     }
 
     #[inline(always)]
