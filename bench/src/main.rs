@@ -169,7 +169,20 @@ fn w2_tape_stress(config: &Config, system: &str) {
                 }
             }
         }
-        other => panic!("unknown W2 system {other}: use chainrule-reverse or echidna-reverse"),
+        "floor-f64" => {
+            // The function alone on plain numbers: what every system pays
+            // before any differentiation (sin and exp dominate).
+            for run in 0..=runs {
+                let t0 = std::time::Instant::now();
+                std::hint::black_box(tape_stress(std::hint::black_box(&x), steps));
+                if run > 0 {
+                    record_times.push(t0.elapsed().as_secs_f64());
+                    backward_times.push(0.0);
+                }
+            }
+            gradient = chainrule::jacfwd(|v| vec![tape_stress(v, steps)], &x).unwrap().row(0).to_vec();
+        }
+        other => panic!("unknown W2 system {other}: use chainrule-reverse, echidna-reverse or floor-f64"),
     }
     let (rss_after, peak) = rss_mb();
     // Every system must agree with chainrule's forward mode on the same chain.
