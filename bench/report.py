@@ -125,7 +125,7 @@ def main():
                 if "ns_per_op" in r:
                     cell += f" ({r['ns_per_op']:.2f} ns/op)"
                 if "bytes_per_op" in r:
-                    cell += f", {r['bytes_per_op']:.1f} B/op RSS"
+                    cell += f", {r['bytes_per_op']:.1f} B/op peak RSS"
                 if "peak_rss_mb" in r:
                     cell += f", peak {r['peak_rss_mb']:.0f} MB"
                 if base is not None and s != ours:

@@ -207,7 +207,7 @@ pub fn value_and_jacfwd<S: Real, const N: usize>(
         check_len("output of f (it changed between passes)", jac.rows(), outputs.len())?;
         for (i, y) in outputs.iter().enumerate() {
             for j in start..end {
-                jac[(i, j)] = y.tangents[j - start];
+                jac[(i, j)] = y.tangents()[j - start];
             }
         }
         for (j, input) in inputs.iter_mut().enumerate().take(end).skip(start) {
@@ -437,7 +437,7 @@ where
         let adjoints = rec.gradient(y)?;
         for (i, adjoint) in adjoints.iter().enumerate() {
             for j in start..end {
-                h[(i, j)] = adjoint.tangents[j - start];
+                h[(i, j)] = adjoint.tangents()[j - start];
             }
         }
         value_and_gradient.get_or_insert_with(|| (y.value().value, adjoints.iter().map(|a| a.value).collect()));

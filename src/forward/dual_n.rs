@@ -19,7 +19,7 @@ use crate::rules::{self, Binary, Unary, chain};
 /// let y = DualN::<f64, 2>::variable(4.0, 1);
 /// let f = x * y;
 /// assert_eq!(f.value, 12.0);
-/// assert_eq!(f.tangents, [4.0, 3.0]);
+/// assert_eq!(f.tangents(), &[4.0, 3.0]);
 /// assert_eq!(f.to_string(), "12 + [4, 3]ε");
 /// ```
 #[derive(Clone, Copy)]
@@ -27,13 +27,26 @@ pub struct DualN<T, const N: usize> {
     /// The primal value.
     pub value: T,
     /// One derivative per seeded direction.
-    pub tangents: [T; N],
+    tangents: [T; N],
+    /// False only when every tangent is known to be zero: then operations
+    /// skip their tangent arithmetic with one test. In a chunked Jacobian
+    /// most numbers do not move (constants, inputs outside the chunk).
+    moving: bool,
 }
 
 impl<T: Real, const N: usize> DualN<T, N> {
     /// A number with the given value and tangents.
     pub fn new(value: T, tangents: [T; N]) -> Self {
-        DualN { value, tangents }
+        DualN {
+            value,
+            tangents,
+            moving: !T::all_zero(&tangents),
+        }
+    }
+
+    /// The derivatives along the seeded directions.
+    pub fn tangents(&self) -> &[T; N] {
+        &self.tangents
     }
 
     /// The `direction`-th input: tangent 1 in slot `direction`, 0 elsewhere.
@@ -47,7 +60,11 @@ impl<T: Real, const N: usize> DualN<T, N> {
         );
         let mut tangents = [T::zero(); N];
         tangents[direction] = T::one();
-        DualN { value, tangents }
+        DualN {
+            value,
+            tangents,
+            moving: true,
+        }
     }
 
     /// A number that does not depend on any input.
@@ -55,6 +72,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         DualN {
             value,
             tangents: [T::zero(); N],
+            moving: false,
         }
     }
 
@@ -68,13 +86,10 @@ impl<T: Real, const N: usize> DualN<T, N> {
         self.value.is_zero() && self.tangents.iter().all(|t| t.is_zero())
     }
 
-    /// Whether any tangent is nonzero. Computed without early exit, so it
-    /// compiles to a few vector instructions; it lets operations on numbers
-    /// that do not move (constants, inputs outside the current chunk) skip
-    /// their tangent arithmetic, which in chunked Jacobians is most of them.
+    /// Whether any tangent may be nonzero (one test of a flag).
     #[inline(always)]
     fn moves(&self) -> bool {
-        !T::all_zero(&self.tangents)
+        self.moving
     }
 
     #[inline(always)]
@@ -86,6 +101,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         DualN {
             value,
             tangents: self.tangents.map(|t| chain(slope, t)),
+            moving: true,
         }
     }
 
@@ -104,7 +120,11 @@ impl<T: Real, const N: usize> DualN<T, N> {
                 tangents
             }
         };
-        DualN { value, tangents }
+        DualN {
+            value,
+            tangents,
+            moving: true,
+        }
     }
 
     #[inline(always)]
@@ -113,7 +133,11 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let tangents = std::array::from_fn(|k| {
             chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
         });
-        DualN { value, tangents }
+        DualN {
+            value,
+            tangents,
+            moving: self.moving | a.moving | b.moving,
+        }
     }
 }
 
@@ -158,7 +182,7 @@ mod tests {
         let dy = DualN::<f64, 3>::variable(y, 1);
         let dz = DualN::<f64, 3>::variable(z, 2);
         let f = dx * dy.sin() + dz.powi(2);
-        assert_eq!(f.tangents, [y.sin(), x * y.cos(), 2.0 * z]);
+        assert_eq!(f.tangents(), &[y.sin(), x * y.cos(), 2.0 * z]);
     }
 
     #[test]

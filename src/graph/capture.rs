@@ -347,6 +347,9 @@ pub fn format_number(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "∞".into() } else { "−∞".into() };
     }
+    if x == 0.0 {
+        return "0".into(); // also for -0: a sign on zero only distracts here
+    }
     let shortest = format!("{x}");
     let digits = shortest.chars().filter(|c| c.is_ascii_digit()).count();
     if (x == 0.0 || (1e-4..1e7).contains(&x.abs())) && digits <= 8 {
