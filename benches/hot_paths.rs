@@ -49,13 +49,7 @@ fn duals(c: &mut Criterion) {
         b.iter(|| black_box(chain(Dual::variable(black_box(0.3)), Dual::constant(0.9)).tangent))
     });
     c.bench_function("DualN<f64, 8>: 10k ops", |b| {
-        b.iter(|| {
-            black_box(
-                chain(DualN::<f64, 8>::variable(black_box(0.3), 0), DualN::variable(0.9, 1))
-                    .tangents()
-                    .clone(),
-            )
-        })
+        b.iter(|| black_box(chain(DualN::<f64, 8>::variable(black_box(0.3), 0), DualN::variable(0.9, 1)).tangents()[7]))
     });
 }
 
