@@ -4,7 +4,6 @@ per line, like chainrule-bench. Usage: python bench.py [--quick|--tiny]"""
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -15,9 +14,7 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-TINY = "--tiny" in sys.argv
-QUICK = "--quick" in sys.argv
-RUNS, MIN_RUN = (1, 0.001) if TINY else (5, 0.02) if QUICK else (7, 0.1)
+from timing import RUNS, TINY, measure, sizes  # noqa: E402
 
 
 def point(n):
@@ -42,20 +39,6 @@ def dense_hessian_fn(x):
     return jnp.log(jnp.sum(jnp.exp(x * c))) + 0.5 * jnp.sum(x) ** 2
 
 
-def measure(call):
-    call()  # warm-up (and compilation)
-    start = time.perf_counter()
-    call()
-    once = max(time.perf_counter() - start, 2e-8)
-    reps = max(1, int(MIN_RUN / once + 0.999))
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        for _ in range(reps):
-            call()
-        samples.append((time.perf_counter() - start) / reps)
-    samples.sort()
-    return samples[len(samples) // 2]
 
 
 def emit(workload, n, system, median, ops=None, note=None):
@@ -74,9 +57,8 @@ def check(name, got, want):
 
 
 def main():
-    sizes = [100] if TINY else [100, 1000, 10000, 100000] if QUICK else [100, 1000, 10000, 100000, 1000000]
     grad = jax.jit(jax.grad(rosenbrock))
-    for n in sizes:
+    for n in sizes():
         x = jnp.asarray(point(n))
         check(f"jax-jit rosenbrock_grad n={n}", grad(x), rosenbrock_adjoint(point(n)))
         emit("rosenbrock_grad", n, "jax-jit", measure(lambda: grad(x).block_until_ready()), 8 * (n - 1),

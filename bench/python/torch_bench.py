@@ -2,40 +2,22 @@
 (rosenbrock_grad) in eager mode, one thread, float64."""
 import json
 import sys
-import time
 
 import numpy as np
 import torch
 
 torch.set_num_threads(1)
-TINY = "--tiny" in sys.argv
-QUICK = "--quick" in sys.argv
-RUNS, MIN_RUN = (1, 0.001) if TINY else (5, 0.02) if QUICK else (7, 0.1)
+from timing import RUNS, TINY, measure, sizes  # noqa: E402
 
 
 def rosenbrock(x):
     return torch.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-def measure(call):
-    call()
-    start = time.perf_counter()
-    call()
-    once = max(time.perf_counter() - start, 2e-8)
-    reps = max(1, int(MIN_RUN / once + 0.999))
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        for _ in range(reps):
-            call()
-        samples.append((time.perf_counter() - start) / reps)
-    samples.sort()
-    return samples[len(samples) // 2]
 
 
 def main():
-    sizes = [100] if TINY else [100, 1000, 10000, 100000] if QUICK else [100, 1000, 10000, 100000, 1000000]
-    for n in sizes:
+    for n in sizes():
         p = 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
         x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
 

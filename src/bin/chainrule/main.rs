@@ -154,6 +154,25 @@ impl Problem {
     fn inputs_json(&self) -> serde_json::Value {
         Json::strings(&self.point.names)
     }
+
+    /// `{"inputs": [...], "value": v, "gradient": [...]}`, to be completed.
+    fn value_and_gradient_json(&self, value: f64, gradient: &[f64]) -> Json {
+        let mut json = Json::default();
+        json.set("inputs", self.inputs_json());
+        json.set_number("value", value);
+        json.set_numbers("gradient", gradient);
+        json
+    }
+
+    /// Rows `f` and `∂f/∂name` for human output.
+    fn value_and_gradient_table(&self, value: f64, gradient: &[f64]) -> Table {
+        let mut table = Table::default();
+        table.row(vec!["f".into(), human(value)]);
+        for (name, g) in self.point.names.iter().zip(gradient) {
+            table.row(vec![format!("∂f/∂{name}"), human(*g)]);
+        }
+        table
+    }
 }
 
 fn eval(common: &Common) -> Result<Report, Failure> {
@@ -200,20 +219,11 @@ fn grad(common: &Common, mode: GradMode) -> Result<Report, Failure> {
         }
     };
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", problem.inputs_json());
-        let v = json.number(value);
-        json.set("value", v);
-        let g = json.numbers(&gradient);
-        json.set("gradient", g);
+        let mut json = problem.value_and_gradient_json(value, &gradient);
         json.set("mode", mode_name.into());
         return Ok(finish_json(json));
     }
-    let mut table = Table::default();
-    table.row(vec!["f".into(), human(value)]);
-    for (name, g) in problem.point.names.iter().zip(&gradient) {
-        table.row(vec![format!("∂f/∂{name}"), human(*g)]);
-    }
+    let table = problem.value_and_gradient_table(value, &gradient);
     let text = format!("{}({mode_name} mode)\n\n{}", problem.header(), table.render("  "));
     Ok(finish_text(
         text,
@@ -242,10 +252,8 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
     if common.json {
         let mut json = Json::default();
         json.set("inputs", problem.inputs_json());
-        let v = json.numbers(&values);
-        json.set("value", v);
-        let j = json.rows(&rows);
-        json.set("jacobian", j);
+        json.set_numbers("value", &values);
+        json.set_rows("jacobian", &rows);
         json.set("mode", mode_name.into());
         return Ok(finish_json(json));
     }
@@ -275,22 +283,12 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let (value, gradient, matrix) = value_grad_hessian(|v| f.eval_one(v), &problem.point.values)?;
     let rows = matrix.to_rows();
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", problem.inputs_json());
-        let v = json.number(value);
-        json.set("value", v);
-        let g = json.numbers(&gradient);
-        json.set("gradient", g);
-        let h = json.rows(&rows);
-        json.set("hessian", h);
+        let mut json = problem.value_and_gradient_json(value, &gradient);
+        json.set_rows("hessian", &rows);
         return Ok(finish_json(json));
     }
     let names = &problem.point.names;
-    let mut first = Table::default();
-    first.row(vec!["f".into(), human(value)]);
-    for (name, g) in names.iter().zip(&gradient) {
-        first.row(vec![format!("∂f/∂{name}"), human(*g)]);
-    }
+    let first = problem.value_and_gradient_table(value, &gradient);
     let mut second = Table::default();
     let mut head = vec!["∂²f".to_string()];
     head.extend(names.iter().map(|name| format!("∂/∂{name}")));

@@ -41,6 +41,21 @@ impl Json {
         self.object.insert(key.to_string(), value);
     }
 
+    pub fn set_number(&mut self, key: &str, x: f64) {
+        let value = self.number(x);
+        self.set(key, value);
+    }
+
+    pub fn set_numbers(&mut self, key: &str, xs: &[f64]) {
+        let value = self.numbers(xs);
+        self.set(key, value);
+    }
+
+    pub fn set_rows(&mut self, key: &str, rows: &[Vec<f64>]) {
+        let value = self.rows(rows);
+        self.set(key, value);
+    }
+
     pub fn strings(names: &[String]) -> Value {
         Value::Array(names.iter().cloned().map(Value::String).collect())
     }
