@@ -382,12 +382,20 @@ impl<T: Real> Tape<T> {
                 node += 1;
             }
             let incoming = blocks[(parent & INDEX) as usize];
-            if T::all_zero(&incoming) {
+            if partial.is_zero() || T::all_zero(&incoming) {
                 continue;
             }
             let target = &mut blocks[node];
-            for k in 0..K {
-                target[k] += chain(partial, incoming[k]);
+            if partial.is_plain_finite() {
+                // A finite nonzero partial times anything is already the
+                // strong-zero product: a plain loop the compiler vectorizes.
+                for k in 0..K {
+                    target[k] += partial * incoming[k];
+                }
+            } else {
+                for k in 0..K {
+                    target[k] += chain(partial, incoming[k]);
+                }
             }
         }
     }
@@ -411,11 +419,17 @@ impl<T: Real> Tape<T> {
             loop {
                 edge -= 1;
                 let parent = self.parents[edge];
-                if flowing {
-                    let partial = self.partials[edge];
+                let partial = self.partials[edge];
+                if flowing && !partial.is_zero() {
                     let target = &mut blocks[(parent & INDEX) as usize];
-                    for k in 0..K {
-                        target[k] += chain(partial, adjoint[k]);
+                    if partial.is_plain_finite() {
+                        for k in 0..K {
+                            target[k] += partial * adjoint[k];
+                        }
+                    } else {
+                        for k in 0..K {
+                            target[k] += chain(partial, adjoint[k]);
+                        }
                     }
                 }
                 if parent & FIRST != 0 {
