@@ -276,9 +276,9 @@ pub fn value_and_jacobian<S: TapeScalar>(f: impl Fn(&[Var<S>]) -> Vec<Var<S>>, x
 pub enum Sweep {
     /// Forward when `n ≤ m`, else reverse.
     Auto,
-    /// One forward (tangent) sweep per input.
+    /// Forward (tangent) sweeps, 8 inputs per sweep.
     Forward,
-    /// One backward (adjoint) sweep per output.
+    /// Backward (adjoint) sweeps, 8 outputs per sweep.
     Reverse,
 }
 

@@ -45,7 +45,7 @@
 //!
 //! **A Jacobian, both modes.** For `f: R³ → R²`, [`jacfwd`] pushes tangents
 //! forward (one pass per chunk of 8 inputs) and [`jacrev`] pulls adjoints
-//! back (one sweep per output). [`jacobian`] picks the cheaper by shape.
+//! back (one sweep per 8 outputs). [`jacobian`] picks the cheaper by shape.
 //!
 //! ```
 //! use num_traits::Float;

@@ -113,6 +113,14 @@ thread_tape!(f32, f64, Dual<f32>, Dual<f64>, DualN<f32, 8>, DualN<f64, 8>);
 /// let grad = rec.gradient(y).unwrap();
 /// assert_eq!(grad, vec![0.5 + 3.0]);
 /// ```
+///
+/// A variable cannot leave its thread (its tape is that thread's):
+///
+/// ```compile_fail
+/// let rec = chainrule::Recording::<f64>::new();
+/// let x = rec.input(1.0);
+/// std::thread::spawn(move || x.value()); // error: `Var` is not `Send`
+/// ```
 #[derive(Clone, Copy)]
 pub struct Var<T> {
     value: T,
