@@ -132,18 +132,16 @@ pub struct Var<T> {
 }
 
 impl<T: TapeScalar> Var<T> {
+    /// A variable at tape node `index`. Index 0 (what a full tape returns)
+    /// makes a constant: every path treats index 0 as constant whatever the
+    /// recording id, and the recording reports the error.
+    #[inline(always)]
     pub(crate) fn from_parts(value: T, index: u32, generation: u32) -> Self {
-        if index == 0 {
-            // A full tape returns the sink: what it holds is no longer a
-            // variable of the recording (the recording reports the error).
-            Var::constant(value)
-        } else {
-            Var {
-                value,
-                index,
-                generation,
-                _not_send: PhantomData,
-            }
+        Var {
+            value,
+            index,
+            generation,
+            _not_send: PhantomData,
         }
     }
 
