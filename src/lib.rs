@@ -123,6 +123,7 @@ mod matrix;
 mod real;
 pub mod reverse;
 pub mod rules;
+pub mod tensor;
 
 pub use api::{
     HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,

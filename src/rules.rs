@@ -27,6 +27,7 @@
 //! | `powf(0, c)` w.r.t. the exponent | 0 when the value is 0 |
 //! | `hypot(0, 0)`, `atan2(0, 0)` | partials 0 (the midpoint of the subgradient) |
 //! | piecewise constant (`floor`, `ceil`, `round`, `trunc`, `signum`) | derivative 0 |
+//! | `relu` at 0 | derivative 0 |
 //! | NaN or ±∞ input | propagates as IEEE arithmetic says |
 //!
 //! Finally, the chain rule itself uses a *strong zero*: a zero partial times
@@ -101,6 +102,9 @@ pub enum Unary {
     Sigmoid,
     /// `ln(1 + e^x)`
     Softplus,
+    /// `max(x, 0)`; derivative 0 at 0 (as PyTorch and JAX), unlike `max`'s
+    /// tie rule, because a dead unit should stay dead
+    Relu,
     /// round toward -∞ (derivative 0)
     Floor,
     /// round toward +∞ (derivative 0)
@@ -194,6 +198,7 @@ impl Unary {
             Unary::Abs => "abs",
             Unary::Sigmoid => "sigmoid",
             Unary::Softplus => "softplus",
+            Unary::Relu => "relu",
             Unary::Floor => "floor",
             Unary::Ceil => "ceil",
             Unary::Round => "round",
@@ -321,6 +326,15 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
             let v = if x > zero { x } else { zero } + (-x.abs()).exp().ln_1p();
             let v = if x.is_nan() { x } else { v };
             (v, sigmoid(x))
+        }
+        Unary::Relu => {
+            if x > zero {
+                (x, one)
+            } else if x.is_nan() {
+                (x, x)
+            } else {
+                (zero, zero)
+            }
         }
         Unary::Floor => (x.floor(), zero),
         Unary::Ceil => (x.ceil(), zero),

@@ -45,6 +45,7 @@ fn unary_cases() -> Vec<(Unary, Vec<f64>)> {
         (Unary::Abs, nonzero.clone()),
         (Unary::Sigmoid, vec![-5.0, -1.0, 0.0, 1.0, 5.0]),
         (Unary::Softplus, vec![-5.0, -1.0, 0.0, 1.0, 5.0]),
+        (Unary::Relu, nonzero.clone()),
         (Unary::Floor, away_from_jumps.clone()),
         (Unary::Ceil, away_from_jumps.clone()),
         (Unary::Round, away_from_jumps.clone()),

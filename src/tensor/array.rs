@@ -1,0 +1,447 @@
+//! [`Array`]: an n-dimensional array of numbers, with NumPy broadcasting.
+
+use std::fmt;
+
+use crate::Real;
+use crate::rules::{self, Binary, Unary};
+
+/// A scalar type arrays can hold: `f32` or `f64`, each with its matrix
+/// multiplication kernel.
+pub trait Element: Real {
+    /// `C = A · B` for row-major `A: m×k`, `B: k×n`, `C: m×n` (overwritten).
+    #[doc(hidden)]
+    fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]);
+}
+
+macro_rules! element {
+    ($t:ty, $kernel:ident) => {
+        impl Element for $t {
+            fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]) {
+                assert!(
+                    a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+                    "gemm: slices too short"
+                );
+                // SAFETY: the slices hold m·k, k·n and m·n elements (checked
+                // above) laid out row-major with the strides given.
+                unsafe {
+                    matrixmultiply::$kernel(
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        k as isize,
+                        1,
+                        b.as_ptr(),
+                        n as isize,
+                        1,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    );
+                }
+            }
+        }
+    };
+}
+
+element!(f32, sgemm);
+element!(f64, dgemm);
+
+/// What is wrong with the shapes or arguments of an array operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TensorError {
+    /// Two shapes cannot be broadcast together or multiplied.
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// The left operand's shape.
+        left: Vec<usize>,
+        /// The right operand's shape.
+        right: Vec<usize>,
+    },
+    /// The data do not fill the shape, or a reshape changes the size.
+    SizeMismatch {
+        /// The shape asked for.
+        shape: Vec<usize>,
+        /// How many elements there are.
+        elements: usize,
+    },
+    /// An axis beyond the array's dimensions.
+    BadAxis {
+        /// The axis asked for.
+        axis: usize,
+        /// The array's shape.
+        shape: Vec<usize>,
+    },
+    /// A class label out of range, or another bad argument.
+    BadArgument(String),
+}
+
+impl fmt::Display for TensorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TensorError::ShapeMismatch { op, left, right } => {
+                write!(f, "{op}: shapes {left:?} and {right:?} do not fit together")
+            }
+            TensorError::SizeMismatch { shape, elements } => {
+                write!(
+                    f,
+                    "shape {shape:?} holds {} elements, not {elements}",
+                    shape.iter().product::<usize>()
+                )
+            }
+            TensorError::BadAxis { axis, shape } => write!(f, "axis {axis} does not exist in shape {shape:?}"),
+            TensorError::BadArgument(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for TensorError {}
+
+/// An n-dimensional array stored row-major.
+///
+/// ```
+/// use chainrule::tensor::Array;
+/// let a = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+/// let b = Array::new(vec![3], vec![10.0, 20.0, 30.0]).unwrap();
+/// // NumPy broadcasting: b is added to each row
+/// assert_eq!(a.add(&b).unwrap().data(), &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T: Element> Array<T> {
+    /// An array of the given shape from row-major data.
+    ///
+    /// # Errors
+    /// [`TensorError::SizeMismatch`] if `data` does not fill `shape`.
+    pub fn new(shape: Vec<usize>, data: Vec<T>) -> Result<Self, TensorError> {
+        if shape.iter().product::<usize>() != data.len() {
+            return Err(TensorError::SizeMismatch {
+                shape,
+                elements: data.len(),
+            });
+        }
+        Ok(Array { shape, data })
+    }
+
+    /// An array of one value.
+    pub fn full(shape: Vec<usize>, value: T) -> Self {
+        let len = shape.iter().product();
+        Array {
+            shape,
+            data: vec![value; len],
+        }
+    }
+
+    /// An array of zeros.
+    pub fn zeros(shape: Vec<usize>) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// A 0-dimensional array holding one number.
+    pub fn scalar(value: T) -> Self {
+        Array {
+            shape: Vec::new(),
+            data: vec![value],
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The elements, row-major.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// Mutable access to the elements.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The same elements in another shape.
+    ///
+    /// # Errors
+    /// [`TensorError::SizeMismatch`] if the sizes differ.
+    pub fn reshape(&self, shape: Vec<usize>) -> Result<Self, TensorError> {
+        Array::new(shape, self.data.clone())
+    }
+
+    /// `f` applied to every element.
+    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Array {
+            shape: self.shape.clone(),
+            data: self.data.iter().map(|&x| f(x)).collect(),
+        }
+    }
+
+    /// Value of the elementary function `op` at every element.
+    pub fn unary(&self, op: Unary) -> Self {
+        self.map(|x| rules::unary(op, x).0)
+    }
+
+    /// `f(a, b)` elementwise with NumPy broadcasting.
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] if the shapes do not broadcast.
+    pub fn zip_with(&self, other: &Self, op: &'static str, f: impl Fn(T, T) -> T) -> Result<Self, TensorError> {
+        let shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| TensorError::ShapeMismatch {
+            op,
+            left: self.shape.clone(),
+            right: other.shape.clone(),
+        })?;
+        let a = BroadcastIndex::new(&self.shape, &shape);
+        let b = BroadcastIndex::new(&other.shape, &shape);
+        let len = shape.iter().product();
+        let data = (0..len)
+            .map(|i| f(self.data[a.source(i)], other.data[b.source(i)]))
+            .collect();
+        Ok(Array { shape, data })
+    }
+
+    /// Value of the two-argument elementary function `op`, elementwise with
+    /// broadcasting.
+    ///
+    /// # Errors
+    /// As [`zip_with`](Array::zip_with).
+    pub fn binary(&self, other: &Self, op: Binary) -> Result<Self, TensorError> {
+        self.zip_with(other, op.name(), |a, b| rules::binary(op, a, b).0)
+    }
+
+    /// `self + other` with broadcasting.
+    ///
+    /// # Errors
+    /// As [`zip_with`](Array::zip_with).
+    pub fn add(&self, other: &Self) -> Result<Self, TensorError> {
+        self.zip_with(other, "+", |a, b| a + b)
+    }
+
+    /// Sums over the broadcast dimensions so the result has `shape` (the
+    /// adjoint of broadcasting `shape` up to `self.shape()`).
+    pub(crate) fn sum_to(&self, shape: &[usize]) -> Self {
+        if self.shape == shape {
+            return self.clone();
+        }
+        let index = BroadcastIndex::new(shape, &self.shape);
+        let mut out = Array::zeros(shape.to_vec());
+        for (i, &x) in self.data.iter().enumerate() {
+            out.data[index.source(i)] += x;
+        }
+        out
+    }
+
+    /// Sum of all elements.
+    pub fn sum(&self) -> T {
+        self.data.iter().copied().sum()
+    }
+
+    /// Sums along `axis`, which disappears from the shape.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`] if `axis` is out of range.
+    pub fn sum_axis(&self, axis: usize) -> Result<Self, TensorError> {
+        let (outer, size, inner) = self.split_at_axis(axis)?;
+        let mut shape = self.shape.clone();
+        shape.remove(axis);
+        let mut data = vec![T::zero(); outer * inner];
+        for o in 0..outer {
+            for s in 0..size {
+                for i in 0..inner {
+                    data[o * inner + i] += self.data[(o * size + s) * inner + i];
+                }
+            }
+        }
+        Ok(Array { shape, data })
+    }
+
+    /// `(outer, size, inner)`: the array viewed as `outer × size × inner`
+    /// around `axis`.
+    pub(crate) fn split_at_axis(&self, axis: usize) -> Result<(usize, usize, usize), TensorError> {
+        if axis >= self.shape.len() {
+            return Err(TensorError::BadAxis {
+                axis,
+                shape: self.shape.clone(),
+            });
+        }
+        let outer = self.shape[..axis].iter().product();
+        let inner = self.shape[axis + 1..].iter().product();
+        Ok((outer, self.shape[axis], inner))
+    }
+
+    /// Matrix product over the last two axes; leading (batch) axes must be
+    /// equal. `[.., m, k] · [.., k, n] = [.., m, n]`.
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] if the inner sizes or batch axes differ
+    /// or an operand has fewer than two axes.
+    pub fn matmul(&self, other: &Self) -> Result<Self, TensorError> {
+        let mismatch = || TensorError::ShapeMismatch {
+            op: "matmul",
+            left: self.shape.clone(),
+            right: other.shape.clone(),
+        };
+        let (ra, rb) = (self.shape.len(), other.shape.len());
+        if ra < 2
+            || rb < 2
+            || self.shape[..ra - 2] != other.shape[..rb - 2]
+            || self.shape[ra - 1] != other.shape[rb - 2]
+        {
+            return Err(mismatch());
+        }
+        let (m, k, n) = (self.shape[ra - 2], self.shape[ra - 1], other.shape[rb - 1]);
+        let batch: usize = self.shape[..ra - 2].iter().product();
+        let mut shape = self.shape[..ra - 2].to_vec();
+        shape.extend([m, n]);
+        let mut data = vec![T::zero(); batch * m * n];
+        for b in 0..batch {
+            T::gemm(
+                m,
+                k,
+                n,
+                &self.data[b * m * k..(b + 1) * m * k],
+                &other.data[b * k * n..(b + 1) * k * n],
+                &mut data[b * m * n..(b + 1) * m * n],
+            );
+        }
+        Ok(Array { shape, data })
+    }
+
+    /// Swaps the last two axes.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`] if there are fewer than two axes.
+    pub fn transpose(&self) -> Result<Self, TensorError> {
+        let r = self.shape.len();
+        if r < 2 {
+            return Err(TensorError::BadAxis {
+                axis: 1,
+                shape: self.shape.clone(),
+            });
+        }
+        let (m, n) = (self.shape[r - 2], self.shape[r - 1]);
+        let batch = self.len() / (m * n).max(1);
+        let mut shape = self.shape.clone();
+        shape.swap(r - 2, r - 1);
+        let mut data = vec![T::zero(); self.len()];
+        for b in 0..batch {
+            for i in 0..m {
+                for j in 0..n {
+                    data[b * m * n + j * m + i] = self.data[b * m * n + i * n + j];
+                }
+            }
+        }
+        Ok(Array { shape, data })
+    }
+}
+
+/// The broadcast shape of `a` and `b` (NumPy rules: align from the right;
+/// sizes must be equal or 1), or `None`.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let at = |s: &[usize], k: usize| if k < rank - s.len() { 1 } else { s[k - (rank - s.len())] };
+    (0..rank)
+        .map(|k| match (at(a, k), at(b, k)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Maps a flat index of a broadcast result to the flat index of one operand.
+struct BroadcastIndex {
+    /// Per result axis: (result size, operand stride or 0 where broadcast).
+    axes: Vec<(usize, usize)>,
+}
+
+impl BroadcastIndex {
+    fn new(operand: &[usize], result: &[usize]) -> Self {
+        let offset = result.len() - operand.len();
+        let mut stride = 1;
+        let mut strides = vec![0; result.len()];
+        for k in (0..operand.len()).rev() {
+            strides[k + offset] = if operand[k] == 1 { 0 } else { stride };
+            stride *= operand[k];
+        }
+        BroadcastIndex {
+            axes: result.iter().copied().zip(strides).collect(),
+        }
+    }
+
+    fn source(&self, mut flat: usize) -> usize {
+        let mut index = 0;
+        for &(size, stride) in self.axes.iter().rev() {
+            index += (flat % size) * stride;
+            flat /= size;
+        }
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes(&[2, 3], &[3]), Some(vec![2, 3]));
+        assert_eq!(broadcast_shapes(&[4, 1, 3], &[2, 1]), Some(vec![4, 2, 3]));
+        assert_eq!(broadcast_shapes(&[2, 3], &[2]), None);
+        assert_eq!(broadcast_shapes(&[], &[5]), Some(vec![5]));
+    }
+
+    #[test]
+    fn sum_to_undoes_broadcasting() {
+        let g = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        assert_eq!(g.sum_to(&[3]).data(), &[5.0, 7.0, 9.0]);
+        assert_eq!(g.sum_to(&[2, 1]).data(), &[6.0, 15.0]);
+        assert_eq!(g.sum_to(&[]).data(), &[21.0]);
+    }
+
+    #[test]
+    fn matmul_and_transpose() {
+        let a = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let b = a.transpose().unwrap();
+        assert_eq!(b.shape(), &[3, 2]);
+        assert_eq!(a.matmul(&b).unwrap().data(), &[14.0, 32.0, 32.0, 77.0]);
+        let err = a.matmul(&a).unwrap_err();
+        assert_eq!(err.to_string(), "matmul: shapes [2, 3] and [2, 3] do not fit together");
+    }
+
+    #[test]
+    fn batched_matmul() {
+        let a = Array::new(vec![2, 1, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let b = Array::new(vec![2, 2, 1], vec![1.0, 1.0, 2.0, 0.5]).unwrap();
+        assert_eq!(a.matmul(&b).unwrap().data(), &[3.0, 8.0]);
+    }
+
+    #[test]
+    fn sizes_are_checked() {
+        assert!(matches!(
+            Array::new(vec![2, 2], vec![1.0f64; 3]),
+            Err(TensorError::SizeMismatch { .. })
+        ));
+        let a = Array::<f64>::zeros(vec![2, 3]);
+        assert!(matches!(a.sum_axis(2), Err(TensorError::BadAxis { .. })));
+        assert_eq!(a.sum_axis(1).unwrap().shape(), &[2]);
+    }
+}

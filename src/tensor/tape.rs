@@ -1,0 +1,447 @@
+//! Array-level reverse mode: one tape node per array operation.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::array::{Array, Element, TensorError};
+use crate::rules::{self, Binary, Unary};
+
+/// What produced a tensor; kept on the tape for the backward sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TensorOp {
+    /// A leaf: data or a parameter.
+    Input,
+    /// An elementary function of the rule table, elementwise.
+    Unary(Unary),
+    /// A two-argument elementary function, elementwise with broadcasting.
+    Binary(Binary),
+    /// Matrix product over the last two axes.
+    MatMul,
+    /// Sum of all elements (a 0-dimensional result).
+    Sum,
+    /// Sum along an axis.
+    SumAxis(usize),
+    /// The same elements in another shape.
+    Reshape,
+    /// The last two axes swapped.
+    Transpose,
+    /// `x − log Σ exp x` along the last axis.
+    LogSoftmax,
+    /// Mean over rows of `−logp[row, target[row]]`.
+    NllLoss(Vec<usize>),
+}
+
+struct Node<T> {
+    op: TensorOp,
+    parents: Vec<usize>,
+    value: Rc<Array<T>>,
+}
+
+/// A tape of array operations. Tensors made on it ([`Tensor`]) record each
+/// operation; [`TensorTape::backward`] sweeps it once, last node first, and
+/// returns the gradient of a scalar with respect to every tensor.
+///
+/// ```
+/// use chainrule::tensor::{Array, TensorTape};
+/// let tape = TensorTape::<f64>::new();
+/// let x = tape.input(Array::new(vec![3], vec![1.0, 2.0, 3.0]).unwrap());
+/// let y = x.mul(&x).unwrap().sum(); // Σ x²
+/// let grads = tape.backward(&y).unwrap();
+/// assert_eq!(grads.of(&x).data(), &[2.0, 4.0, 6.0]);
+/// ```
+pub struct TensorTape<T> {
+    nodes: RefCell<Vec<Node<T>>>,
+}
+
+impl<T: Element> Default for TensorTape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A tensor recorded on a [`TensorTape`]: cheap to copy (an index).
+#[derive(Clone, Copy)]
+pub struct Tensor<'t, T> {
+    tape: &'t TensorTape<T>,
+    id: usize,
+}
+
+/// Gradients from one backward sweep, by tensor.
+pub struct Gradients<T> {
+    grads: Vec<Option<Array<T>>>,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl<T: Element> Gradients<T> {
+    /// The gradient with respect to `tensor` (zeros if the output does not
+    /// depend on it).
+    ///
+    /// # Panics
+    /// If `tensor` is from another tape (a programming error: take gradients
+    /// from the tape that recorded the tensor).
+    pub fn of(&self, tensor: &Tensor<'_, T>) -> Array<T> {
+        assert!(
+            tensor.id < self.shapes.len(),
+            "Gradients::of: the tensor is not from the swept tape"
+        );
+        self.grads[tensor.id]
+            .clone()
+            .unwrap_or_else(|| Array::zeros(self.shapes[tensor.id].clone()))
+    }
+}
+
+impl<T: Element> TensorTape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        TensorTape {
+            nodes: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Number of recorded tensors.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every recorded tensor, keeping the tape for reuse.
+    pub fn clear(&mut self) {
+        self.nodes.get_mut().clear();
+    }
+
+    fn push(&self, op: TensorOp, parents: Vec<usize>, value: Array<T>) -> Tensor<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node {
+            op,
+            parents,
+            value: Rc::new(value),
+        });
+        Tensor {
+            tape: self,
+            id: nodes.len() - 1,
+        }
+    }
+
+    fn value_of(&self, id: usize) -> Rc<Array<T>> {
+        Rc::clone(&self.nodes.borrow()[id].value)
+    }
+
+    /// A leaf tensor (data or parameter).
+    pub fn input(&self, value: Array<T>) -> Tensor<'_, T> {
+        self.push(TensorOp::Input, Vec::new(), value)
+    }
+
+    /// The gradient of the scalar `output` with respect to every tensor on
+    /// this tape: one backward sweep, a loop from the last node to the first.
+    ///
+    /// # Errors
+    /// [`TensorError::BadArgument`] if `output` has more than one element or
+    /// is from another tape.
+    pub fn backward(&self, output: &Tensor<'_, T>) -> Result<Gradients<T>, TensorError> {
+        if !std::ptr::eq(output.tape, self) {
+            return Err(TensorError::BadArgument(
+                "backward: the output is from another tape".into(),
+            ));
+        }
+        let nodes = self.nodes.borrow();
+        if nodes[output.id].value.len() != 1 {
+            return Err(TensorError::BadArgument(format!(
+                "backward needs a scalar output, not shape {:?} (sum or mean it first)",
+                nodes[output.id].value.shape()
+            )));
+        }
+        let shapes: Vec<Vec<usize>> = nodes.iter().map(|n| n.value.shape().to_vec()).collect();
+        let mut grads: Vec<Option<Array<T>>> = vec![None; nodes.len()];
+        grads[output.id] = Some(Array::full(shapes[output.id].clone(), T::one()));
+        for id in (0..=output.id).rev() {
+            let Some(g) = grads[id].take() else { continue };
+            let node = &nodes[id];
+            let args: Vec<&Array<T>> = node.parents.iter().map(|&p| nodes[p].value.as_ref()).collect();
+            let parent_grads = local_backward(&node.op, &args, &node.value, &g)?;
+            for (&p, pg) in node.parents.iter().zip(parent_grads) {
+                match &mut grads[p] {
+                    Some(acc) => acc.data_mut().iter_mut().zip(pg.data()).for_each(|(a, &b)| *a += b),
+                    slot @ None => *slot = Some(pg),
+                }
+            }
+            grads[id] = Some(g);
+        }
+        Ok(Gradients { grads, shapes })
+    }
+}
+
+/// The gradients of one operation's arguments, given its output gradient `g`.
+fn local_backward<T: Element>(
+    op: &TensorOp,
+    args: &[&Array<T>],
+    value: &Array<T>,
+    g: &Array<T>,
+) -> Result<Vec<Array<T>>, TensorError> {
+    Ok(match op {
+        TensorOp::Input => Vec::new(),
+        // The rule table's derivative, elementwise: no second copy of the rules.
+        TensorOp::Unary(u) => {
+            let x = args[0];
+            let data = x
+                .data()
+                .iter()
+                .zip(g.data())
+                .map(|(&x, &g)| rules::chain(rules::unary(*u, x).1, g))
+                .collect();
+            vec![Array::new(x.shape().to_vec(), data)?]
+        }
+        TensorOp::Binary(b) => {
+            let (a, c) = (args[0], args[1]);
+            let da = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).1)?;
+            let dc = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).2)?;
+            let ga = da.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(a.shape());
+            let gc = dc.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(c.shape());
+            vec![ga, gc]
+        }
+        TensorOp::MatMul => {
+            // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
+            let (a, b) = (args[0], args[1]);
+            vec![g.matmul(&b.transpose()?)?, a.transpose()?.matmul(g)?]
+        }
+        TensorOp::Sum => vec![Array::full(args[0].shape().to_vec(), g.data()[0])],
+        TensorOp::SumAxis(axis) => {
+            let x = args[0];
+            let (outer, size, inner) = x.split_at_axis(*axis)?;
+            let mut data = vec![T::zero(); x.len()];
+            for o in 0..outer {
+                for s in 0..size {
+                    for i in 0..inner {
+                        data[(o * size + s) * inner + i] = g.data()[o * inner + i];
+                    }
+                }
+            }
+            vec![Array::new(x.shape().to_vec(), data)?]
+        }
+        TensorOp::Reshape => vec![g.reshape(args[0].shape().to_vec())?],
+        TensorOp::Transpose => vec![g.transpose()?],
+        TensorOp::LogSoftmax => {
+            // y = x − lse(x): x̄ = ȳ − softmax(x)·Σȳ along the last axis
+            let n = *value.shape().last().unwrap_or(&1);
+            let mut data = g.data().to_vec();
+            for (row, y) in data.chunks_mut(n.max(1)).zip(value.data().chunks(n.max(1))) {
+                let total: T = row.iter().copied().sum();
+                for (r, &y) in row.iter_mut().zip(y) {
+                    *r -= y.exp() * total;
+                }
+            }
+            vec![Array::new(value.shape().to_vec(), data)?]
+        }
+        TensorOp::NllLoss(targets) => {
+            let logp = args[0];
+            let classes = logp.shape()[1];
+            let scale = g.data()[0] / T::from_usize(targets.len()).unwrap_or_else(T::one);
+            let mut grad = Array::zeros(logp.shape().to_vec());
+            for (row, &t) in targets.iter().enumerate() {
+                grad.data_mut()[row * classes + t] = -scale;
+            }
+            vec![grad]
+        }
+    })
+}
+
+impl<'t, T: Element> Tensor<'t, T> {
+    /// The tensor's value.
+    pub fn value(&self) -> Rc<Array<T>> {
+        self.tape.value_of(self.id)
+    }
+
+    /// The tensor's shape.
+    pub fn shape(&self) -> Vec<usize> {
+        self.value().shape().to_vec()
+    }
+
+    fn same_tape(&self, other: &Tensor<'t, T>) -> Result<(), TensorError> {
+        if std::ptr::eq(self.tape, other.tape) {
+            Ok(())
+        } else {
+            Err(TensorError::BadArgument(
+                "the two tensors are on different tapes".into(),
+            ))
+        }
+    }
+
+    /// The elementary function `op` elementwise, e.g. `Unary::Tanh`.
+    pub fn unary(&self, op: Unary) -> Tensor<'t, T> {
+        let value = self.value().unary(op);
+        self.tape.push(TensorOp::Unary(op), vec![self.id], value)
+    }
+
+    /// The two-argument elementary function `op` elementwise, with NumPy
+    /// broadcasting.
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] naming both shapes if they do not
+    /// broadcast.
+    pub fn binary(&self, op: Binary, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.same_tape(other)?;
+        let value = self.value().binary(&other.value(), op)?;
+        Ok(self.tape.push(TensorOp::Binary(op), vec![self.id, other.id], value))
+    }
+
+    /// `self + other`, broadcasting.
+    ///
+    /// # Errors
+    /// As [`binary`](Tensor::binary).
+    pub fn add(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.binary(Binary::Add, other)
+    }
+
+    /// `self − other`, broadcasting.
+    ///
+    /// # Errors
+    /// As [`binary`](Tensor::binary).
+    pub fn sub(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.binary(Binary::Sub, other)
+    }
+
+    /// `self · other` elementwise, broadcasting.
+    ///
+    /// # Errors
+    /// As [`binary`](Tensor::binary).
+    pub fn mul(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.binary(Binary::Mul, other)
+    }
+
+    /// `self / other` elementwise, broadcasting.
+    ///
+    /// # Errors
+    /// As [`binary`](Tensor::binary).
+    pub fn div(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.binary(Binary::Div, other)
+    }
+
+    /// Matrix product over the last two axes (batched over equal leading axes).
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] naming both shapes.
+    pub fn matmul(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        self.same_tape(other)?;
+        let value = self.value().matmul(&other.value())?;
+        Ok(self.tape.push(TensorOp::MatMul, vec![self.id, other.id], value))
+    }
+
+    /// Sum of all elements, as a 0-dimensional tensor.
+    pub fn sum(&self) -> Tensor<'t, T> {
+        let value = Array::scalar(self.value().sum());
+        self.tape.push(TensorOp::Sum, vec![self.id], value)
+    }
+
+    /// Mean of all elements.
+    pub fn mean(&self) -> Tensor<'t, T> {
+        let count = T::from_usize(self.value().len().max(1)).unwrap_or_else(T::one);
+        let total = self.sum();
+        let scale = self.tape.input(Array::scalar(count.recip()));
+        total.mul(&scale).expect("a scalar times a scalar always fits")
+    }
+
+    /// Sum along `axis`, which disappears from the shape.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`].
+    pub fn sum_axis(&self, axis: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let value = self.value().sum_axis(axis)?;
+        Ok(self.tape.push(TensorOp::SumAxis(axis), vec![self.id], value))
+    }
+
+    /// The same elements in another shape.
+    ///
+    /// # Errors
+    /// [`TensorError::SizeMismatch`].
+    pub fn reshape(&self, shape: Vec<usize>) -> Result<Tensor<'t, T>, TensorError> {
+        let value = self.value().reshape(shape)?;
+        Ok(self.tape.push(TensorOp::Reshape, vec![self.id], value))
+    }
+
+    /// The last two axes swapped.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`] for fewer than two axes.
+    pub fn transpose(&self) -> Result<Tensor<'t, T>, TensorError> {
+        let value = self.value().transpose()?;
+        Ok(self.tape.push(TensorOp::Transpose, vec![self.id], value))
+    }
+
+    /// `max(x, 0)` elementwise (derivative 0 at 0, as PyTorch and JAX).
+    pub fn relu(&self) -> Tensor<'t, T> {
+        self.unary(Unary::Relu)
+    }
+
+    /// `x − log Σ exp(x)` along the last axis, computed stably.
+    pub fn log_softmax(&self) -> Tensor<'t, T> {
+        let x = self.value();
+        let n = (*x.shape().last().unwrap_or(&1)).max(1);
+        let mut data = x.data().to_vec();
+        for row in data.chunks_mut(n) {
+            let max = row.iter().copied().fold(T::neg_infinity(), T::max);
+            let lse = max + row.iter().map(|&v| (v - max).exp()).sum::<T>().ln();
+            row.iter_mut().for_each(|v| *v -= lse);
+        }
+        let value = Array::new(x.shape().to_vec(), data).expect("same shape");
+        self.tape.push(TensorOp::LogSoftmax, vec![self.id], value)
+    }
+
+    /// `exp(log_softmax(x))` along the last axis.
+    pub fn softmax(&self) -> Tensor<'t, T> {
+        self.log_softmax().unary(Unary::Exp)
+    }
+
+    /// Mean negative log-likelihood of the `targets` (one class index per
+    /// row) under the log-probabilities `self` (shape `[rows, classes]`).
+    ///
+    /// # Errors
+    /// [`TensorError::BadArgument`] if `self` is not 2-D, the number of
+    /// targets differs from the rows, or a target is out of range.
+    pub fn nll_loss(&self, targets: &[usize]) -> Result<Tensor<'t, T>, TensorError> {
+        let logp = self.value();
+        let shape = logp.shape();
+        if shape.len() != 2 || shape[0] != targets.len() {
+            return Err(TensorError::BadArgument(format!(
+                "nll_loss: log-probabilities of shape {shape:?} for {} targets (need [{}, classes])",
+                targets.len(),
+                targets.len()
+            )));
+        }
+        let classes = shape[1];
+        if let Some(&bad) = targets.iter().find(|&&t| t >= classes) {
+            return Err(TensorError::BadArgument(format!(
+                "nll_loss: target class {bad} out of range for {classes} classes"
+            )));
+        }
+        let total: T = targets
+            .iter()
+            .enumerate()
+            .map(|(row, &t)| -logp.data()[row * classes + t])
+            .sum();
+        let count = T::from_usize(targets.len().max(1)).unwrap_or_else(T::one);
+        let value = Array::scalar(total / count);
+        Ok(self
+            .tape
+            .push(TensorOp::NllLoss(targets.to_vec()), vec![self.id], value))
+    }
+
+    /// Cross-entropy of `targets` under the logits `self`: `nll_loss(log_softmax(self))`.
+    ///
+    /// # Errors
+    /// As [`nll_loss`](Tensor::nll_loss).
+    pub fn cross_entropy(&self, targets: &[usize]) -> Result<Tensor<'t, T>, TensorError> {
+        self.log_softmax().nll_loss(targets)
+    }
+
+    /// Mean squared error between `self` and `target`.
+    ///
+    /// # Errors
+    /// As [`binary`](Tensor::binary).
+    pub fn mse(&self, target: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
+        let diff = self.sub(target)?;
+        Ok(diff.mul(&diff)?.mean())
+    }
+}

@@ -1,0 +1,316 @@
+//! Tensor-level reverse mode: every operation against finite differences
+//! (gradcheck), shapes with broadcasting and size-1 axes, agreement with the
+//! scalar tape, and clear errors.
+
+use chainrule::rules::{Binary, ScaleBy, Unary};
+use chainrule::tensor::{Array, Tensor, TensorError, TensorTape, gradcheck};
+use chainrule::{Recording, Var};
+use num_traits::Float;
+
+/// A small deterministic generator (splitmix64), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn array(&mut self, shape: &[usize], low: f64, high: f64) -> Array<f64> {
+        let len = shape.iter().product();
+        Array::new(
+            shape.to_vec(),
+            (0..len).map(|_| low + (high - low) * self.next()).collect(),
+        )
+        .unwrap()
+    }
+}
+
+type TensorFn = for<'t> fn(&[Tensor<'t, f64>]) -> Result<Tensor<'t, f64>, TensorError>;
+
+#[track_caller]
+fn check(
+    name: &str,
+    f: impl for<'t> Fn(&[Tensor<'t, f64>]) -> Result<Tensor<'t, f64>, TensorError>,
+    inputs: &[Array<f64>],
+) {
+    let report = gradcheck(f, inputs, 1e-6).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        report.passed,
+        "{name}: gradcheck failed, worst {:?} (error {:e})",
+        report.worst, report.max_error
+    );
+}
+
+/// Input range inside each unary function's domain (and away from jumps).
+fn domain(op: Unary) -> (f64, f64) {
+    match op {
+        Unary::Acosh => (1.2, 3.0),
+        Unary::Round => (0.6, 0.9),
+        Unary::Relu => (-1.0, -0.1),
+        _ => (0.15, 0.85),
+    }
+}
+
+#[test]
+fn every_unary_rule_elementwise() {
+    let mut rng = Rng(1);
+    let mut ops = vec![
+        Unary::Neg,
+        Unary::Recip,
+        Unary::Powi(3),
+        Unary::Powi(-2),
+        Unary::Sqrt,
+        Unary::Cbrt,
+        Unary::Exp,
+        Unary::Exp2,
+        Unary::ExpM1,
+        Unary::Ln,
+        Unary::Log2,
+        Unary::Log10,
+        Unary::Ln1p,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::Tan,
+        Unary::Asin,
+        Unary::Acos,
+        Unary::Atan,
+        Unary::Sinh,
+        Unary::Cosh,
+        Unary::Tanh,
+        Unary::Asinh,
+        Unary::Acosh,
+        Unary::Atanh,
+        Unary::Abs,
+        Unary::Sigmoid,
+        Unary::Softplus,
+        Unary::Relu,
+        Unary::Floor,
+        Unary::Ceil,
+        Unary::Round,
+        Unary::Trunc,
+        Unary::Fract,
+        Unary::Signum,
+        Unary::Scale(ScaleBy::ToDegrees),
+        Unary::Scale(ScaleBy::ToRadians),
+    ];
+    ops.push(Unary::Relu);
+    for op in ops {
+        let (low, high) = domain(op);
+        for shape in [vec![5], vec![2, 3], vec![1, 4, 1]] {
+            let x = rng.array(&shape, low, high);
+            // Weighted sum so every element's gradient differs.
+            let w = rng.array(&shape, 0.5, 1.5);
+            check(op.name(), move |t| Ok(t[0].unary(op).mul(&t[1])?.sum()), &[x, w]);
+        }
+    }
+    // relu on positive inputs has slope 1
+    let x = rng.array(&[4], 0.1, 1.0);
+    check("relu+", |t| Ok(t[0].relu().sum()), &[x]);
+}
+
+#[test]
+fn every_binary_rule_with_broadcasting() {
+    let mut rng = Rng(2);
+    let shapes: [(&[usize], &[usize]); 5] = [
+        (&[2, 3], &[2, 3]),
+        (&[2, 3], &[3]),
+        (&[4, 1], &[1, 5]),
+        (&[2, 1, 3], &[4, 3]),
+        (&[1], &[3, 2]),
+    ];
+    let ops = [
+        (Binary::Add, (-1.0, 1.0), (-1.0, 1.0)),
+        (Binary::Sub, (-1.0, 1.0), (-1.0, 1.0)),
+        (Binary::Mul, (-1.0, 1.0), (-1.0, 1.0)),
+        (Binary::Div, (-1.0, 1.0), (0.5, 2.0)),
+        (Binary::Powf, (0.5, 2.0), (-1.5, 1.5)),
+        (Binary::Log, (0.5, 3.0), (1.5, 4.0)),
+        (Binary::Atan2, (-1.0, 1.0), (0.5, 2.0)),
+        (Binary::Hypot, (0.2, 1.0), (0.2, 1.0)),
+        (Binary::Max, (0.0, 1.0), (2.0, 3.0)),
+        (Binary::Min, (0.0, 1.0), (2.0, 3.0)),
+        (Binary::Rem, (2.1, 2.9), (1.0, 1.05)),
+    ];
+    for (op, (a_low, a_high), (b_low, b_high)) in ops {
+        for (sa, sb) in shapes {
+            let a = rng.array(sa, a_low, a_high);
+            let b = rng.array(sb, b_low, b_high);
+            check(
+                op.name(),
+                move |t| Ok(t[0].binary(op, &t[1])?.unary(Unary::Sin).sum()),
+                &[a, b],
+            );
+        }
+    }
+}
+
+#[test]
+fn structural_operations() {
+    let mut rng = Rng(3);
+    let cases: Vec<(&str, TensorFn, Vec<Array<f64>>)> = vec![
+        (
+            "matmul",
+            |t| Ok(t[0].matmul(&t[1])?.unary(Unary::Tanh).sum()),
+            vec![rng.array(&[3, 4], -1.0, 1.0), rng.array(&[4, 2], -1.0, 1.0)],
+        ),
+        (
+            "batched matmul",
+            |t| Ok(t[0].matmul(&t[1])?.unary(Unary::Sin).sum()),
+            vec![rng.array(&[2, 3, 4], -1.0, 1.0), rng.array(&[2, 4, 1], -1.0, 1.0)],
+        ),
+        (
+            "sum_axis 0",
+            |t| Ok(t[0].sum_axis(0)?.unary(Unary::Exp).sum()),
+            vec![rng.array(&[3, 2, 2], -1.0, 1.0)],
+        ),
+        (
+            "sum_axis 1",
+            |t| Ok(t[0].sum_axis(1)?.unary(Unary::Exp).sum()),
+            vec![rng.array(&[3, 2, 2], -1.0, 1.0)],
+        ),
+        (
+            "sum_axis 2",
+            |t| Ok(t[0].sum_axis(2)?.unary(Unary::Exp).sum()),
+            vec![rng.array(&[3, 2, 2], -1.0, 1.0)],
+        ),
+        (
+            "mean",
+            |t| Ok(t[0].unary(Unary::Sin).mean()),
+            vec![rng.array(&[2, 5], -1.0, 1.0)],
+        ),
+        (
+            "reshape",
+            |t| Ok(t[0].reshape(vec![3, 2])?.matmul(&t[1])?.sum()),
+            vec![rng.array(&[2, 3], -1.0, 1.0), rng.array(&[2, 2], -1.0, 1.0)],
+        ),
+        (
+            "transpose",
+            |t| Ok(t[0].transpose()?.matmul(&t[1])?.unary(Unary::Sin).sum()),
+            vec![rng.array(&[3, 2], -1.0, 1.0), rng.array(&[3, 2], -1.0, 1.0)],
+        ),
+        (
+            "log_softmax",
+            |t| Ok(t[0].log_softmax().mul(&t[1])?.sum()),
+            vec![rng.array(&[3, 4], -2.0, 2.0), rng.array(&[3, 4], 0.0, 1.0)],
+        ),
+        (
+            "softmax",
+            |t| Ok(t[0].softmax().mul(&t[1])?.sum()),
+            vec![rng.array(&[2, 5], -2.0, 2.0), rng.array(&[2, 5], 0.0, 1.0)],
+        ),
+        (
+            "cross_entropy",
+            |t| t[0].cross_entropy(&[2, 0, 3]),
+            vec![rng.array(&[3, 4], -2.0, 2.0)],
+        ),
+        (
+            "mse",
+            |t| t[0].mse(&t[1]),
+            vec![rng.array(&[4, 2], -1.0, 1.0), rng.array(&[4, 2], -1.0, 1.0)],
+        ),
+    ];
+    for (name, f, inputs) in cases {
+        check(name, f, &inputs);
+    }
+}
+
+/// A 4-3-2 perceptron with tanh and a mean-squared-error loss, written on
+/// scalar tape variables.
+fn scalar_mlp(params: &[Var<f64>], x: &[f64], y: &[f64]) -> Var<f64> {
+    let (w1, rest) = params.split_at(12);
+    let (b1, rest) = rest.split_at(3);
+    let (w2, b2) = rest.split_at(6);
+    let mut loss = Var::constant(0.0);
+    for (row, target) in x.chunks(4).zip(y.chunks(2)) {
+        let hidden: Vec<Var<f64>> = (0..3)
+            .map(|j| ((0..4).map(|i| w1[i * 3 + j] * row[i]).sum::<Var<f64>>() + b1[j]).tanh())
+            .collect();
+        for k in 0..2 {
+            let out = (0..3).map(|j| hidden[j] * w2[j * 2 + k]).sum::<Var<f64>>() + b2[k];
+            let d = out - target[k];
+            loss += d * d;
+        }
+    }
+    loss / (y.len() as f64)
+}
+
+#[test]
+fn tensor_and_scalar_tapes_agree_on_a_small_mlp() {
+    let mut rng = Rng(4);
+    let x = rng.array(&[3, 4], -1.0, 1.0);
+    let y = rng.array(&[3, 2], -1.0, 1.0);
+    let w1 = rng.array(&[4, 3], -0.5, 0.5);
+    let b1 = rng.array(&[3], -0.5, 0.5);
+    let w2 = rng.array(&[3, 2], -0.5, 0.5);
+    let b2 = rng.array(&[2], -0.5, 0.5);
+
+    let tape = TensorTape::new();
+    let [tx, ty, tw1, tb1, tw2, tb2] = [&x, &y, &w1, &b1, &w2, &b2].map(|a| tape.input(a.clone()));
+    let hidden = tx.matmul(&tw1).unwrap().add(&tb1).unwrap().unary(Unary::Tanh);
+    let out = hidden.matmul(&tw2).unwrap().add(&tb2).unwrap();
+    let loss = out.mse(&ty).unwrap();
+    let grads = tape.backward(&loss).unwrap();
+
+    let params: Vec<f64> = [&w1, &b1, &w2, &b2].iter().flat_map(|a| a.data().to_vec()).collect();
+    let rec = Recording::<f64>::new();
+    let vars = rec.inputs(&params);
+    let scalar_loss = scalar_mlp(&vars, x.data(), y.data());
+    let scalar_grad = rec.gradient(scalar_loss).unwrap();
+
+    assert!((scalar_loss.value() - loss.value().data()[0]).abs() <= 1e-12);
+    let tensor_grad: Vec<f64> = [&tw1, &tb1, &tw2, &tb2]
+        .iter()
+        .flat_map(|t| grads.of(t).data().to_vec())
+        .collect();
+    for (k, (a, b)) in scalar_grad.iter().zip(&tensor_grad).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+            "parameter {k}: scalar {a} vs tensor {b}"
+        );
+    }
+}
+
+#[test]
+fn shape_errors_name_both_shapes() {
+    let tape = TensorTape::<f64>::new();
+    let a = tape.input(Array::zeros(vec![2, 3]));
+    let b = tape.input(Array::zeros(vec![2]));
+    let err = a.add(&b).err().unwrap();
+    assert_eq!(err.to_string(), "+: shapes [2, 3] and [2] do not fit together");
+    let err = a.matmul(&a).err().unwrap();
+    assert_eq!(err.to_string(), "matmul: shapes [2, 3] and [2, 3] do not fit together");
+    assert!(
+        a.cross_entropy(&[0, 5])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("out of range")
+    );
+    assert!(
+        a.cross_entropy(&[0])
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("for 1 targets")
+    );
+    assert!(tape.backward(&a).err().unwrap().to_string().contains("scalar output"));
+    assert!(a.reshape(vec![4]).is_err());
+    assert!(b.transpose().is_err());
+    let other = TensorTape::<f64>::new();
+    let c = other.input(Array::zeros(vec![2, 3]));
+    assert!(a.add(&c).is_err(), "tensors of different tapes do not mix");
+}
+
+#[test]
+fn f32_tensors_work_too() {
+    let tape = TensorTape::<f32>::new();
+    let x = tape.input(Array::new(vec![2, 2], vec![1.0f32, 2.0, 3.0, 4.0]).unwrap());
+    let loss = x.matmul(&x).unwrap().sum();
+    let g = tape.backward(&loss).unwrap().of(&x);
+    // d/dX Σ(X·X) = 1·Xᵀ + Xᵀ·1
+    assert_eq!(g.data(), &[7.0, 11.0, 9.0, 13.0]);
+}
