@@ -300,6 +300,10 @@ fn shape_errors_name_both_shapes() {
     assert!(tape.backward(&a).err().unwrap().to_string().contains("scalar output"));
     assert!(a.reshape(vec![4]).is_err());
     assert!(b.transpose().is_err());
+    assert!(a.slice(1, 2, 5).err().unwrap().to_string().contains("does not fit"));
+    let err = Tensor::concat(&[a, b], 0).err().unwrap();
+    assert_eq!(err.to_string(), "concat: shapes [2, 3] and [2] do not fit together");
+    assert!(a.max_axis(3).is_err());
     let other = TensorTape::<f64>::new();
     let c = other.input(Array::zeros(vec![2, 3]));
     assert!(a.add(&c).is_err(), "tensors of different tapes do not mix");

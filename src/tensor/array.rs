@@ -324,6 +324,68 @@ impl<T: Element> Array<T> {
         Ok(Array { shape, data })
     }
 
+    /// Elements `start..end` along `axis`.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`], or [`TensorError::BadArgument`] if the range
+    /// does not fit in the axis.
+    pub fn slice(&self, axis: usize, start: usize, end: usize) -> Result<Self, TensorError> {
+        let (outer, size, inner) = self.split_at_axis(axis)?;
+        if start > end || end > size {
+            return Err(TensorError::BadArgument(format!(
+                "slice {start}..{end} does not fit axis {axis} of shape {:?}",
+                self.shape
+            )));
+        }
+        let kept = end - start;
+        let mut data = Vec::with_capacity(outer * kept * inner);
+        for o in 0..outer {
+            data.extend_from_slice(&self.data[(o * size + start) * inner..(o * size + end) * inner]);
+        }
+        let mut shape = self.shape.clone();
+        shape[axis] = kept;
+        Ok(Array { shape, data })
+    }
+
+    /// `parts` joined along `axis`; all other axes must agree.
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] naming two disagreeing shapes,
+    /// [`TensorError::BadAxis`], [`TensorError::BadArgument`] for no parts.
+    pub fn concat(parts: &[&Self], axis: usize) -> Result<Self, TensorError> {
+        let first = parts
+            .first()
+            .ok_or_else(|| TensorError::BadArgument("concat of no arrays".into()))?;
+        let (outer, _, inner) = first.split_at_axis(axis)?;
+        let mut shape = first.shape.clone();
+        shape[axis] = 0;
+        for part in parts {
+            let fits = part.shape.len() == first.shape.len()
+                && part
+                    .shape
+                    .iter()
+                    .zip(&first.shape)
+                    .enumerate()
+                    .all(|(k, (a, b))| k == axis || a == b);
+            if !fits {
+                return Err(TensorError::ShapeMismatch {
+                    op: "concat",
+                    left: first.shape.clone(),
+                    right: part.shape.clone(),
+                });
+            }
+            shape[axis] += part.shape[axis];
+        }
+        let mut data = Vec::with_capacity(shape.iter().product());
+        for o in 0..outer {
+            for part in parts {
+                let width = part.shape[axis] * inner;
+                data.extend_from_slice(&part.data[o * width..(o + 1) * width]);
+            }
+        }
+        Ok(Array { shape, data })
+    }
+
     /// Swaps the last two axes.
     ///
     /// # Errors

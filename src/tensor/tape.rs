@@ -25,6 +25,19 @@ pub enum TensorOp {
     Reshape,
     /// The last two axes swapped.
     Transpose,
+    /// Largest element along an axis (ties share the gradient evenly).
+    MaxAxis(usize),
+    /// Elements `start..end` along an axis.
+    Slice {
+        /// The axis.
+        axis: usize,
+        /// First index kept.
+        start: usize,
+        /// One past the last index kept.
+        end: usize,
+    },
+    /// Arguments joined along an axis.
+    Concat(usize),
     /// `x − log Σ exp x` along the last axis.
     LogSoftmax,
     /// Mean over rows of `−logp[row, target[row]]`.
@@ -221,6 +234,47 @@ fn local_backward<T: Element>(
             }
             vec![Array::new(x.shape().to_vec(), data)?]
         }
+        TensorOp::MaxAxis(axis) => {
+            let x = args[0];
+            let (outer, size, inner) = x.split_at_axis(*axis)?;
+            let mut data = vec![T::zero(); x.len()];
+            for o in 0..outer {
+                for i in 0..inner {
+                    let at = |s: usize| (o * size + s) * inner + i;
+                    let max = value.data()[o * inner + i];
+                    let ties = (0..size).filter(|&s| x.data()[at(s)] == max).count();
+                    let share = g.data()[o * inner + i] / T::from_usize(ties.max(1)).unwrap_or_else(T::one);
+                    for s in (0..size).filter(|&s| x.data()[at(s)] == max) {
+                        data[at(s)] = share;
+                    }
+                }
+            }
+            vec![Array::new(x.shape().to_vec(), data)?]
+        }
+        TensorOp::Slice { axis, start, end } => {
+            let x = args[0];
+            let (outer, size, inner) = x.split_at_axis(*axis)?;
+            let kept = end - start;
+            let mut data = vec![T::zero(); x.len()];
+            for o in 0..outer {
+                for s in 0..kept {
+                    for i in 0..inner {
+                        data[(o * size + start + s) * inner + i] = g.data()[(o * kept + s) * inner + i];
+                    }
+                }
+            }
+            vec![Array::new(x.shape().to_vec(), data)?]
+        }
+        TensorOp::Concat(axis) => {
+            let mut grads = Vec::with_capacity(args.len());
+            let mut offset = 0;
+            for x in args {
+                let width = x.shape()[*axis];
+                grads.push(g.slice(*axis, offset, offset + width)?);
+                offset += width;
+            }
+            grads
+        }
         TensorOp::Reshape => vec![g.reshape(args[0].shape().to_vec())?],
         TensorOp::Transpose => vec![g.transpose()?],
         TensorOp::LogSoftmax => {
@@ -368,6 +422,106 @@ impl<'t, T: Element> Tensor<'t, T> {
     pub fn transpose(&self) -> Result<Tensor<'t, T>, TensorError> {
         let value = self.value().transpose()?;
         Ok(self.tape.push(TensorOp::Transpose, vec![self.id], value))
+    }
+
+    /// Largest element along `axis`, which disappears from the shape. Tied
+    /// maxima share the gradient evenly (as `max` of two ties gives ½ each).
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`].
+    pub fn max_axis(&self, axis: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let x = self.value();
+        let (outer, size, inner) = x.split_at_axis(axis)?;
+        if size == 0 {
+            return Err(TensorError::BadArgument(format!(
+                "max along empty axis {axis} of shape {:?}",
+                x.shape()
+            )));
+        }
+        let mut shape = x.shape().to_vec();
+        shape.remove(axis);
+        let mut data = vec![T::neg_infinity(); outer * inner];
+        for o in 0..outer {
+            for s in 0..size {
+                for i in 0..inner {
+                    let v = x.data()[(o * size + s) * inner + i];
+                    let slot = &mut data[o * inner + i];
+                    *slot = rules::binary(Binary::Max, *slot, v).0;
+                }
+            }
+        }
+        Ok(self
+            .tape
+            .push(TensorOp::MaxAxis(axis), vec![self.id], Array::new(shape, data)?))
+    }
+
+    /// Largest element overall, as a 0-dimensional tensor.
+    ///
+    /// # Errors
+    /// [`TensorError::BadArgument`] for an empty tensor.
+    pub fn max(&self) -> Result<Tensor<'t, T>, TensorError> {
+        let len = self.value().len();
+        self.reshape(vec![len])?.max_axis(0)?.reshape(Vec::new())
+    }
+
+    /// Elements `start..end` along `axis`.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`], or [`TensorError::BadArgument`] if the range
+    /// does not fit.
+    pub fn slice(&self, axis: usize, start: usize, end: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let value = self.value().slice(axis, start, end)?;
+        Ok(self
+            .tape
+            .push(TensorOp::Slice { axis, start, end }, vec![self.id], value))
+    }
+
+    /// `parts` joined along `axis` (all other axes equal).
+    ///
+    /// # Errors
+    /// [`TensorError::ShapeMismatch`] naming the first two shapes that differ
+    /// off the axis, [`TensorError::BadArgument`] for no parts.
+    pub fn concat(parts: &[Tensor<'t, T>], axis: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let first = parts
+            .first()
+            .ok_or_else(|| TensorError::BadArgument("concat of no tensors".into()))?;
+        for part in parts {
+            first.same_tape(part)?;
+        }
+        let values: Vec<Rc<Array<T>>> = parts.iter().map(Tensor::value).collect();
+        let refs: Vec<&Array<T>> = values.iter().map(|v| v.as_ref()).collect();
+        let value = Array::concat(&refs, axis)?;
+        Ok(first
+            .tape
+            .push(TensorOp::Concat(axis), parts.iter().map(|p| p.id).collect(), value))
+    }
+
+    /// Multiplies every element by the constant `factor`.
+    pub fn scale(&self, factor: T) -> Tensor<'t, T> {
+        let constant = self.tape.input(Array::scalar(factor));
+        self.mul(&constant).expect("a scalar broadcasts to every shape")
+    }
+
+    /// Adds the constant `offset` to every element.
+    pub fn offset(&self, offset: T) -> Tensor<'t, T> {
+        let constant = self.tape.input(Array::scalar(offset));
+        self.add(&constant).expect("a scalar broadcasts to every shape")
+    }
+
+    /// GELU, tanh form: `x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))`,
+    /// composed from elementwise operations (its derivative follows from them).
+    pub fn gelu(&self) -> Tensor<'t, T> {
+        let c = T::from_f64((2.0 / std::f64::consts::PI).sqrt()).unwrap_or_else(T::one);
+        let k = T::from_f64(0.044715).unwrap_or_else(T::zero);
+        let half = T::from_f64(0.5).unwrap_or_else(T::one);
+        let cubic = self.unary(Unary::Powi(3)).scale(k);
+        let inner = self
+            .add(&cubic)
+            .expect("same shape")
+            .scale(c)
+            .unary(Unary::Tanh)
+            .offset(T::one());
+        self.mul(&inner).expect("same shape").scale(half)
     }
 
     /// `max(x, 0)` elementwise (derivative 0 at 0, as PyTorch and JAX).
