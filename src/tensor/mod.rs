@@ -27,6 +27,7 @@
 
 mod array;
 mod gradcheck;
+pub mod nn;
 mod tape;
 
 pub use array::{Array, Element, TensorError, broadcast_shapes};
