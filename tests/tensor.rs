@@ -318,3 +318,70 @@ fn f32_tensors_work_too() {
     // d/dX Σ(X·X) = 1·Xᵀ + Xᵀ·1
     assert_eq!(g.data(), &[7.0, 11.0, 9.0, 13.0]);
 }
+
+/// Resident memory in KiB, where /proc tells it.
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn ten_thousand_training_steps_do_not_grow_memory() {
+    use chainrule::tensor::nn::{Activation, Mlp, Optimizer, Sgd};
+    let mut rng = Rng(5);
+    let x = rng.array(&[16, 8], -1.0, 1.0);
+    let labels: Vec<usize> = (0..16).map(|k| k % 3).collect();
+    let mut mlp = Mlp::<f64>::new(&[8, 16, 3], Activation::Gelu, 1);
+    let mut sgd = Sgd::new(0.05, 0.9);
+    let mut tape = TensorTape::new();
+    let mut step = |tape: &mut TensorTape<f64>| {
+        tape.clear();
+        let (logits, params) = mlp.forward(tape, tape.input(x.clone())).unwrap();
+        let loss = logits.cross_entropy(&labels).unwrap();
+        let grads = tape.backward(&loss).unwrap();
+        let grads: Vec<Array<f64>> = params.iter().map(|p| grads.of(p)).collect();
+        sgd.step(&mut mlp.parameters_mut(), &grads).unwrap();
+        loss.value().data()[0]
+    };
+    let first = step(&mut tape);
+    for _ in 0..1_000 {
+        step(&mut tape);
+    }
+    let after_warm_up = resident_kib();
+    let mut last = first;
+    for _ in 0..9_000 {
+        last = step(&mut tape);
+    }
+    assert!(last < first, "training lowers the loss ({first} → {last})");
+    if let (Some(before), Some(after)) = (after_warm_up, resident_kib()) {
+        // Allow allocator noise, not growth per step (9,000 steps of even 100 bytes would be 900 KiB).
+        assert!(
+            after <= before + 512,
+            "resident memory grew from {before} KiB to {after} KiB"
+        );
+    }
+}
+
+#[test]
+fn tensor_graphs_can_be_drawn() {
+    let tape = TensorTape::<f64>::new();
+    let x = tape.input(Array::zeros(vec![4, 3]));
+    let w = tape.input(Array::zeros(vec![3, 2]));
+    let loss = x.matmul(&w).unwrap().relu().cross_entropy(&[0, 1, 0, 1]).unwrap();
+    let _ = loss;
+    let dot = tape.to_dot();
+    for needle in [
+        "matmul(t0, t1)\\n[4, 2]",
+        "relu(t2)\\n[4, 2]",
+        "log_softmax(t3)",
+        "nll_loss(t4)\\n[]",
+    ] {
+        assert!(dot.contains(needle), "{needle} missing from\n{dot}");
+    }
+}

@@ -148,6 +148,42 @@ impl<T: Element> TensorTape<T> {
         self.push(TensorOp::Input, Vec::new(), value)
     }
 
+    /// The recorded graph in Graphviz's DOT language: one box per array
+    /// operation with its name and shape, edges from arguments to results.
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    /// let tape = TensorTape::<f64>::new();
+    /// let x = tape.input(Array::zeros(vec![2, 3]));
+    /// let w = tape.input(Array::zeros(vec![3, 4]));
+    /// let _ = x.matmul(&w).unwrap().sum();
+    /// let dot = tape.to_dot();
+    /// assert!(dot.contains(r#"t2 [label="t2 = matmul(t0, t1)\n[2, 4]"]"#));
+    /// assert!(dot.contains("t0 -> t2"));
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let nodes = self.nodes.borrow();
+        let mut out = String::from(
+            "digraph tensors {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n",
+        );
+        for (id, node) in nodes.iter().enumerate() {
+            let args: Vec<String> = node.parents.iter().map(|p| format!("t{p}")).collect();
+            let definition = match node.op {
+                TensorOp::Input => "input".to_string(),
+                _ => format!("{}({})", op_name(&node.op), args.join(", ")),
+            };
+            out.push_str(&format!(
+                "  t{id} [label=\"t{id} = {definition}\\n{:?}\"];\n",
+                node.value.shape()
+            ));
+            for p in &node.parents {
+                out.push_str(&format!("  t{p} -> t{id};\n"));
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+
     /// The gradient of the scalar `output` with respect to every tensor on
     /// this tape: one backward sweep, a loop from the last node to the first.
     ///
@@ -184,6 +220,25 @@ impl<T: Element> TensorTape<T> {
             grads[id] = Some(g);
         }
         Ok(Gradients { grads, shapes })
+    }
+}
+
+/// A tensor operation's short name, as the graph shows it.
+fn op_name(op: &TensorOp) -> &'static str {
+    match op {
+        TensorOp::Input => "input",
+        TensorOp::Unary(u) => u.name(),
+        TensorOp::Binary(b) => b.name(),
+        TensorOp::MatMul => "matmul",
+        TensorOp::Sum => "sum",
+        TensorOp::SumAxis(_) => "sum_axis",
+        TensorOp::MaxAxis(_) => "max_axis",
+        TensorOp::Slice { .. } => "slice",
+        TensorOp::Concat(_) => "concat",
+        TensorOp::Reshape => "reshape",
+        TensorOp::Transpose => "transpose",
+        TensorOp::LogSoftmax => "log_softmax",
+        TensorOp::NllLoss(_) => "nll_loss",
     }
 }
 
