@@ -89,7 +89,7 @@ fn batch_array(digits: &Digits, indices: &[usize]) -> Array<f32> {
 /// Fraction of `indices` the network classifies correctly.
 fn accuracy(mlp: &Mlp<f32>, digits: &Digits, indices: &[usize]) -> Result<f64, Box<dyn Error>> {
     let tape = TensorTape::new();
-    let (logits, _) = mlp.forward(&tape, tape.input(batch_array(digits, indices)))?;
+    let (logits, _) = mlp.forward(&tape, tape.constant(batch_array(digits, indices)))?;
     let logits = logits.value();
     let correct = logits
         .data()
@@ -130,7 +130,7 @@ pub fn train(digits: &Digits, config: &Config) -> Result<History, Box<dyn Error>
         for batch in train_set.chunks(config.batch) {
             tape.clear(); // each step records afresh: nothing grows between steps
             let labels: Vec<usize> = batch.iter().map(|&i| digits.labels[i]).collect();
-            let (logits, params) = mlp.forward(&tape, tape.input(batch_array(digits, batch)))?;
+            let (logits, params) = mlp.forward(&tape, tape.constant(batch_array(digits, batch)))?;
             let loss = logits.cross_entropy(&labels)?;
             total_loss += f64::from(loss.value().data()[0]) * batch.len() as f64;
             let grads = tape.backward(&loss)?;

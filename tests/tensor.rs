@@ -385,3 +385,18 @@ fn tensor_graphs_can_be_drawn() {
         assert!(dot.contains(needle), "{needle} missing from\n{dot}");
     }
 }
+
+#[test]
+fn constants_get_no_gradient_work() {
+    let tape = TensorTape::<f64>::new();
+    let data = tape.constant(Array::new(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap());
+    let w = tape.input(Array::new(vec![2, 1], vec![0.5, -1.0]).unwrap());
+    let loss = data.matmul(&w).unwrap().sum();
+    let grads = tape.backward(&loss).unwrap();
+    assert_eq!(grads.of(&w).data(), &[4.0, 6.0]); // column sums of the data
+    assert_eq!(
+        grads.of(&data).data(),
+        &[0.0; 4],
+        "a constant's gradient is not computed"
+    );
+}

@@ -48,6 +48,9 @@ struct Node<T> {
     op: TensorOp,
     parents: Vec<usize>,
     value: Rc<Array<T>>,
+    /// Whether a gradient flows to this node: inputs made with `input`,
+    /// and every result of one. Data made with `constant` needs none.
+    requires_grad: bool,
 }
 
 /// A tape of array operations. Tensors made on it ([`Tensor`]) record each
@@ -128,10 +131,12 @@ impl<T: Element> TensorTape<T> {
 
     fn push(&self, op: TensorOp, parents: Vec<usize>, value: Array<T>) -> Tensor<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
+        let requires_grad = parents.iter().any(|&p| nodes[p].requires_grad);
         nodes.push(Node {
             op,
             parents,
             value: Rc::new(value),
+            requires_grad,
         });
         Tensor {
             tape: self,
@@ -143,9 +148,36 @@ impl<T: Element> TensorTape<T> {
         Rc::clone(&self.nodes.borrow()[id].value)
     }
 
-    /// A leaf tensor (data or parameter).
+    /// A leaf tensor whose gradient is wanted (a parameter, or an input
+    /// being differentiated).
     pub fn input(&self, value: Array<T>) -> Tensor<'_, T> {
-        self.push(TensorOp::Input, Vec::new(), value)
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node {
+            op: TensorOp::Input,
+            parents: Vec::new(),
+            value: Rc::new(value),
+            requires_grad: true,
+        });
+        Tensor {
+            tape: self,
+            id: nodes.len() - 1,
+        }
+    }
+
+    /// A leaf tensor that needs no gradient (a batch of data, a constant):
+    /// the backward sweep does no work for it.
+    pub fn constant(&self, value: Array<T>) -> Tensor<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node {
+            op: TensorOp::Input,
+            parents: Vec::new(),
+            value: Rc::new(value),
+            requires_grad: false,
+        });
+        Tensor {
+            tape: self,
+            id: nodes.len() - 1,
+        }
     }
 
     /// The recorded graph in Graphviz's DOT language: one box per array
@@ -209,9 +241,15 @@ impl<T: Element> TensorTape<T> {
         for id in (0..=output.id).rev() {
             let Some(g) = grads[id].take() else { continue };
             let node = &nodes[id];
+            if !node.requires_grad {
+                grads[id] = Some(g);
+                continue;
+            }
             let args: Vec<&Array<T>> = node.parents.iter().map(|&p| nodes[p].value.as_ref()).collect();
-            let parent_grads = local_backward(&node.op, &args, &node.value, &g)?;
+            let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
+            let parent_grads = local_backward(&node.op, &args, &needs, &node.value, &g)?;
             for (&p, pg) in node.parents.iter().zip(parent_grads) {
+                let Some(pg) = pg else { continue };
                 match &mut grads[p] {
                     Some(acc) => acc.data_mut().iter_mut().zip(pg.data()).for_each(|(a, &b)| *a += b),
                     slot @ None => *slot = Some(pg),
@@ -243,13 +281,45 @@ fn op_name(op: &TensorOp) -> &'static str {
 }
 
 /// The gradients of one operation's arguments, given its output gradient `g`.
+/// Arguments that need no gradient (`needs[k]` false) get `None`; the
+/// expensive rules (matrix products, broadcasting) skip their work for them.
 fn local_backward<T: Element>(
     op: &TensorOp,
     args: &[&Array<T>],
+    needs: &[bool],
     value: &Array<T>,
     g: &Array<T>,
-) -> Result<Vec<Array<T>>, TensorError> {
-    Ok(match op {
+) -> Result<Vec<Option<Array<T>>>, TensorError> {
+    let wanted = |k: usize| needs.get(k).copied().unwrap_or(false);
+    if let TensorOp::MatMul = op {
+        // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
+        let (a, b) = (args[0], args[1]);
+        let ga = if wanted(0) {
+            Some(g.matmul(&b.transpose()?)?)
+        } else {
+            None
+        };
+        let gb = if wanted(1) {
+            Some(a.transpose()?.matmul(g)?)
+        } else {
+            None
+        };
+        return Ok(vec![ga, gb]);
+    }
+    if let TensorOp::Binary(b) = op {
+        let (a, c) = (args[0], args[1]);
+        let mut out = vec![None, None];
+        if wanted(0) {
+            let da = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).1)?;
+            out[0] = Some(da.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(a.shape()));
+        }
+        if wanted(1) {
+            let dc = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).2)?;
+            out[1] = Some(dc.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(c.shape()));
+        }
+        return Ok(out);
+    }
+    let grads = match op {
         TensorOp::Input => Vec::new(),
         // The rule table's derivative, elementwise: no second copy of the rules.
         TensorOp::Unary(u) => {
@@ -262,19 +332,7 @@ fn local_backward<T: Element>(
                 .collect();
             vec![Array::new(x.shape().to_vec(), data)?]
         }
-        TensorOp::Binary(b) => {
-            let (a, c) = (args[0], args[1]);
-            let da = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).1)?;
-            let dc = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).2)?;
-            let ga = da.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(a.shape());
-            let gc = dc.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(c.shape());
-            vec![ga, gc]
-        }
-        TensorOp::MatMul => {
-            // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
-            let (a, b) = (args[0], args[1]);
-            vec![g.matmul(&b.transpose()?)?, a.transpose()?.matmul(g)?]
-        }
+        TensorOp::Binary(_) | TensorOp::MatMul => unreachable!("handled above"),
         TensorOp::Sum => vec![Array::full(args[0].shape().to_vec(), g.data()[0])],
         TensorOp::SumAxis(axis) => {
             let x = args[0];
@@ -354,7 +412,8 @@ fn local_backward<T: Element>(
             }
             vec![grad]
         }
-    })
+    };
+    Ok(grads.into_iter().map(Some).collect())
 }
 
 impl<'t, T: Element> Tensor<'t, T> {
@@ -448,7 +507,7 @@ impl<'t, T: Element> Tensor<'t, T> {
     pub fn mean(&self) -> Tensor<'t, T> {
         let count = T::from_usize(self.value().len().max(1)).unwrap_or_else(T::one);
         let total = self.sum();
-        let scale = self.tape.input(Array::scalar(count.recip()));
+        let scale = self.tape.constant(Array::scalar(count.recip()));
         total.mul(&scale).expect("a scalar times a scalar always fits")
     }
 
@@ -553,13 +612,13 @@ impl<'t, T: Element> Tensor<'t, T> {
 
     /// Multiplies every element by the constant `factor`.
     pub fn scale(&self, factor: T) -> Tensor<'t, T> {
-        let constant = self.tape.input(Array::scalar(factor));
+        let constant = self.tape.constant(Array::scalar(factor));
         self.mul(&constant).expect("a scalar broadcasts to every shape")
     }
 
     /// Adds the constant `offset` to every element.
     pub fn offset(&self, offset: T) -> Tensor<'t, T> {
-        let constant = self.tape.input(Array::scalar(offset));
+        let constant = self.tape.constant(Array::scalar(offset));
         self.add(&constant).expect("a scalar broadcasts to every shape")
     }
 
