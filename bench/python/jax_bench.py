@@ -78,6 +78,32 @@ def main():
                 want[i + 1, i + 1] += 200
             check("jax-jit hessian_rosenbrock", h, want)
         emit(workload, n, "jax-jit", measure(lambda: hess(x).block_until_ready()))
+    # W6: one SGD step of an MLP 784-128-10, batch 64, float32, jit.
+    batch, inputs, hidden, classes = (8, 32, 16, 10) if TINY else (64, 784, 128, 10)
+    rng = np.random.default_rng(7)
+    x6 = jnp.asarray(rng.random((batch, inputs)), dtype=jnp.float32)
+    y6 = jnp.asarray(rng.integers(0, classes, batch))
+    params = [jnp.asarray(rng.uniform(-0.05, 0.05, shape), dtype=jnp.float32)
+              for shape in [(inputs, hidden), (hidden,), (hidden, classes), (classes,)]]
+
+    def loss(params, x, y):
+        w1, b1, w2, b2 = params
+        logits = jnp.maximum(x @ w1 + b1, 0.0) @ w2 + b2
+        logp = jax.nn.log_softmax(logits)
+        return -jnp.mean(logp[jnp.arange(y.shape[0]), y])
+
+    @jax.jit
+    def step(params, x, y):
+        grads = jax.grad(loss)(params, x, y)
+        return [p - 0.01 * g for p, g in zip(params, grads)]
+
+    emit("mlp_step", batch, "jax-jit", measure(lambda: jax.block_until_ready(step(params, x6, y6))))
+
+    # W7: the vectorized Rosenbrock gradient at n = 10^6 (the same program as W1's largest size).
+    n = 1000 if TINY else 1000000
+    x7 = jnp.asarray(point(n))
+    check("jax-jit rosenbrock_tensor", grad(x7), rosenbrock_adjoint(point(n)))
+    emit("rosenbrock_tensor", n, "jax-jit", measure(lambda: grad(x7).block_until_ready()), 8 * (n - 1))
     print(json.dumps({"versions": {"jax": jax.__version__, "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else ""}}))
 
 

@@ -37,6 +37,35 @@ def main():
         print(json.dumps({"workload": "rosenbrock_grad", "n": n, "system": "torch-eager", "median_s": median,
                           "runs": RUNS, "ns_per_op": round(median * 1e9 / (8 * (n - 1)), 3),
                           "note": "vectorized: whole-array operations"}), flush=True)
+    # W6: one SGD step of an MLP 784-128-10, batch 64, float32, eager, one thread.
+    batch, inputs, hidden, classes = (8, 32, 16, 10) if TINY else (64, 784, 128, 10)
+    gen = torch.Generator().manual_seed(7)
+    x6 = torch.rand(batch, inputs, generator=gen)
+    y6 = torch.randint(0, classes, (batch,), generator=gen)
+    model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, classes))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x6), y6).backward()
+        opt.step()
+
+    median = measure(step)
+    print(json.dumps({"workload": "mlp_step", "n": batch, "system": "torch-eager", "median_s": median, "runs": RUNS}), flush=True)
+
+    # W7: the Rosenbrock gradient with tensor operations, n = 10^6, float64.
+    n = 1000 if TINY else 1000000
+    p = 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
+    x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
+
+    def grad7():
+        x.grad = None
+        rosenbrock(x).backward()
+        return x.grad
+
+    median = measure(grad7)
+    print(json.dumps({"workload": "rosenbrock_tensor", "n": n, "system": "torch-eager", "median_s": median,
+                      "runs": RUNS, "ns_per_op": round(median * 1e9 / (8 * (n - 1)), 3)}), flush=True)
     print(json.dumps({"versions": {"torch": torch.__version__}}))
 
 

@@ -56,6 +56,12 @@ fn main() {
     if wanted("W5") {
         w5_hessian(&config);
     }
+    if wanted("W6") {
+        w6_mlp_step(&config);
+    }
+    if wanted("W7") {
+        w7_rosenbrock_tensor(&config);
+    }
 }
 
 fn check(system: &str, what: &str, got: &[f64], want: &[f64]) {
@@ -303,4 +309,85 @@ fn w5_hessian(config: &Config) {
         check("echidna-hessian8", workload, &echidna(), &reference);
         report(workload, n, "echidna-hessian8", measure(config.budget, echidna), None);
     }
+}
+
+/// W6: one SGD step of an MLP 784-128-10 (ReLU, cross-entropy), batch 64, f32.
+fn w6_mlp_step(config: &Config) {
+    use chainrule::tensor::nn::{Activation, Mlp, Optimizer, Sgd, SplitMix64};
+    use chainrule::tensor::{Array, TensorTape};
+    let (batch, inputs, hidden, classes) = if config.tiny { (8, 32, 16, 10) } else { (64, 784, 128, 10) };
+    let mut rng = SplitMix64::new(7);
+    let x = Array::new(vec![batch, inputs], (0..batch * inputs).map(|_| rng.uniform() as f32).collect()).unwrap();
+    let labels: Vec<usize> = (0..batch).map(|_| (rng.next_u64() % classes as u64) as usize).collect();
+    let mut mlp = Mlp::<f32>::new(&[inputs, hidden, classes], Activation::Relu, 3);
+    let mut sgd = Sgd::new(0.01f32, 0.0);
+    let mut tape = TensorTape::new();
+
+    // Check the output layer's gradient against a hand-written backprop:
+    // dW2 = hᵀ·(softmax(logits) − onehot)/batch.
+    {
+        let (logits, params) = mlp.forward(&tape, tape.constant(x.clone())).unwrap();
+        let loss = logits.cross_entropy(&labels).unwrap();
+        let grads = tape.backward(&loss).unwrap();
+        let w1 = &mlp.layers()[0];
+        let h = x.matmul(&w1.weight).unwrap().add(&w1.bias).unwrap().map(|v| v.max(0.0));
+        let mut delta = logits.value().as_ref().clone();
+        for (row, &label) in delta.data_mut().chunks_mut(classes).zip(&labels) {
+            let max = row.iter().copied().fold(f32::MIN, f32::max);
+            let total: f32 = row.iter().map(|v| (v - max).exp()).sum();
+            row.iter_mut().for_each(|v| *v = (*v - max).exp() / total / batch as f32);
+            row[label] -= 1.0 / batch as f32;
+        }
+        let by_hand = h.transpose().unwrap().matmul(&delta).unwrap();
+        let ours: Vec<f64> = grads.of(&params[2]).data().iter().map(|&v| f64::from(v)).collect();
+        let reference: Vec<f64> = by_hand.data().iter().map(|&v| f64::from(v)).collect();
+        let error = max_relative_error(&ours, &reference);
+        assert!(error < 1e-4, "chainrule-tensor: output-layer gradient differs by {error:e} (f32): not timed");
+    }
+    let stats = measure(config.budget, || {
+        tape.clear();
+        let (logits, params) = mlp.forward(&tape, tape.constant(x.clone())).unwrap();
+        let loss = logits.cross_entropy(&labels).unwrap();
+        let grads = tape.backward(&loss).unwrap();
+        let grads: Vec<Array<f32>> = params.iter().map(|p| grads.of(p)).collect();
+        sgd.step(&mut mlp.parameters_mut(), &grads).unwrap();
+    });
+    report("mlp_step", batch, "chainrule-tensor", stats, None);
+
+    // The floor: the five matrix products of a step (two forward, three backward).
+    let w1 = Array::<f32>::zeros(vec![inputs, hidden]);
+    let w2 = Array::<f32>::zeros(vec![hidden, classes]);
+    let h = Array::<f32>::zeros(vec![batch, hidden]);
+    let g = Array::<f32>::zeros(vec![batch, classes]);
+    let stats = measure(config.budget, || {
+        let a = x.matmul(&w1).unwrap();
+        let b = a.matmul(&w2).unwrap();
+        let dw2 = h.transpose().unwrap().matmul(&g).unwrap();
+        let dh = g.matmul(&w2.transpose().unwrap()).unwrap();
+        let dw1 = x.transpose().unwrap().matmul(&dh).unwrap();
+        (b, dw2, dw1)
+    });
+    report("mlp_step", batch, "floor-gemm", stats, None);
+}
+
+/// W7: the Rosenbrock gradient written with tensor operations, n = 10⁶, f64.
+fn w7_rosenbrock_tensor(config: &Config) {
+    use chainrule::tensor::{Array, TensorTape};
+    let n = if config.tiny { 1_000 } else { 1_000_000 };
+    let x = point(n);
+    let mut reference = vec![0.0; n];
+    rosenbrock_adjoint(&x, &mut reference);
+    let array = Array::new(vec![n], x.clone()).unwrap();
+    let gradient = || {
+        let tape = TensorTape::new();
+        let v = tape.input(array.clone());
+        let head = v.slice(0, 0, n - 1).unwrap();
+        let tail = v.slice(0, 1, n).unwrap();
+        let a = tail.sub(&head.mul(&head).unwrap()).unwrap();
+        let b = head.scale(-1.0).offset(1.0);
+        let loss = a.mul(&a).unwrap().scale(100.0).add(&b.mul(&b).unwrap()).unwrap().sum();
+        tape.backward(&loss).unwrap().of(&v)
+    };
+    check("chainrule-tensor", "rosenbrock_tensor gradient", gradient().data(), &reference);
+    report("rosenbrock_tensor", n, "chainrule-tensor", measure(config.budget, gradient), Some(ROSENBROCK_OPS_PER_TERM * (n - 1)));
 }

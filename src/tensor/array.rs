@@ -203,6 +203,28 @@ impl<T: Element> Array<T> {
     /// # Errors
     /// [`TensorError::ShapeMismatch`] if the shapes do not broadcast.
     pub fn zip_with(&self, other: &Self, op: &'static str, f: impl Fn(T, T) -> T) -> Result<Self, TensorError> {
+        // Fast paths: equal shapes, or a single number against an array.
+        if self.shape == other.shape {
+            let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
+            return Ok(Array {
+                shape: self.shape.clone(),
+                data,
+            });
+        }
+        if other.data.len() == 1 && other.shape.len() <= self.shape.len() {
+            let b = other.data[0];
+            return Ok(Array {
+                shape: self.shape.clone(),
+                data: self.data.iter().map(|&a| f(a, b)).collect(),
+            });
+        }
+        if self.data.len() == 1 && self.shape.len() <= other.shape.len() {
+            let a = self.data[0];
+            return Ok(Array {
+                shape: other.shape.clone(),
+                data: other.data.iter().map(|&b| f(a, b)).collect(),
+            });
+        }
         let shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| TensorError::ShapeMismatch {
             op,
             left: self.shape.clone(),
