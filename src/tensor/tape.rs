@@ -520,6 +520,16 @@ impl<'t, T: Element> Tensor<'t, T> {
         Ok(self.tape.push(TensorOp::SumAxis(axis), vec![self.id], value))
     }
 
+    /// Mean along `axis`, which disappears from the shape.
+    ///
+    /// # Errors
+    /// [`TensorError::BadAxis`].
+    pub fn mean_axis(&self, axis: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let size = self.value().split_at_axis(axis)?.1;
+        let count = T::from_usize(size.max(1)).unwrap_or_else(T::one);
+        Ok(self.sum_axis(axis)?.scale(count.recip()))
+    }
+
     /// The same elements in another shape.
     ///
     /// # Errors
