@@ -400,3 +400,31 @@ fn constants_get_no_gradient_work() {
         "a constant's gradient is not computed"
     );
 }
+
+#[test]
+fn tensor_graphs_draw_as_svg() {
+    use chainrule::tensor::nn::{Activation, Mlp};
+    let tape = TensorTape::<f32>::new();
+    let mlp = Mlp::<f32>::new(&[4, 3, 2], Activation::Relu, 0);
+    let (logits, _) = mlp.forward(&tape, tape.constant(Array::zeros(vec![5, 4]))).unwrap();
+    let loss = logits.cross_entropy(&[0, 1, 0, 1, 1]).unwrap();
+    let svg = tape.to_svg(&[loss]);
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+    for needle in [
+        "t0 = constant",
+        "t1 = input",
+        "matmul(t0, t1)",
+        "shape [5, 3]",
+        "relu(",
+        "nll_loss(",
+    ] {
+        assert!(svg.contains(needle), "{needle} missing");
+    }
+    assert_eq!(svg.matches("<rect x=").count(), tape.len());
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/target")).unwrap();
+    std::fs::write(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/tensor_graph_test.svg"),
+        svg,
+    )
+    .unwrap();
+}

@@ -32,4 +32,5 @@ mod svg;
 mod trace;
 
 pub use capture::{Graph, GraphNode, GraphOp, capture, format_number};
+pub use svg::{NodeStyle, Picture, PictureNode};
 pub use trace::{Trace, TraceStep};

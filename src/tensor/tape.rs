@@ -216,6 +216,62 @@ impl<T: Element> TensorTape<T> {
         out
     }
 
+    /// The recorded graph as a [`Picture`](crate::graph::Picture): one box per
+    /// array operation with its definition and shape; `outputs` are drawn as
+    /// outputs.
+    pub fn picture(&self, outputs: &[Tensor<'_, T>]) -> crate::graph::Picture {
+        use crate::graph::{NodeStyle, Picture, PictureNode};
+        let nodes = self.nodes.borrow();
+        let pictured = nodes
+            .iter()
+            .enumerate()
+            .map(|(id, node)| {
+                let args: Vec<String> = node.parents.iter().map(|p| format!("t{p}")).collect();
+                let style = if outputs.iter().any(|o| o.id == id && std::ptr::eq(o.tape, self)) {
+                    NodeStyle::Output
+                } else if node.parents.is_empty() && node.requires_grad {
+                    NodeStyle::Input
+                } else if node.parents.is_empty() {
+                    NodeStyle::Constant
+                } else {
+                    NodeStyle::Operation
+                };
+                let title = if node.parents.is_empty() {
+                    format!("t{id} = {}", if node.requires_grad { "input" } else { "constant" })
+                } else {
+                    format!("t{id} = {}({})", op_name(&node.op), args.join(", "))
+                };
+                PictureNode {
+                    title,
+                    lines: vec![(format!("shape {:?}", node.value.shape()), "#374151")],
+                    args: node.parents.clone(),
+                    edge_labels: Vec::new(),
+                    style,
+                }
+            })
+            .collect();
+        Picture {
+            heading: "Tensor graph".into(),
+            legend: "One box per array operation, with its shape; inputs (parameters) in blue, data in grey.".into(),
+            nodes: pictured,
+        }
+    }
+
+    /// The recorded graph as an SVG picture (see [`picture`](TensorTape::picture)).
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    /// let tape = TensorTape::<f64>::new();
+    /// let x = tape.constant(Array::zeros(vec![4, 3]));
+    /// let w = tape.input(Array::zeros(vec![3, 2]));
+    /// let loss = x.matmul(&w).unwrap().sum();
+    /// let svg = tape.to_svg(&[loss]);
+    /// assert!(svg.contains("t2 = matmul(t0, t1)") && svg.contains("shape [4, 2]"));
+    /// ```
+    pub fn to_svg(&self, outputs: &[Tensor<'_, T>]) -> String {
+        self.picture(outputs).to_svg()
+    }
+
     /// The gradient of the scalar `output` with respect to every tensor on
     /// this tape: one backward sweep, a loop from the last node to the first.
     ///
