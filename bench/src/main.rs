@@ -362,9 +362,9 @@ fn w6_mlp_step(config: &Config) {
     let stats = measure(config.budget, || {
         let a = x.matmul(&w1).unwrap();
         let b = a.matmul(&w2).unwrap();
-        let dw2 = h.transpose().unwrap().matmul(&g).unwrap();
-        let dh = g.matmul(&w2.transpose().unwrap()).unwrap();
-        let dw1 = x.transpose().unwrap().matmul(&dh).unwrap();
+        let dw2 = h.matmul_transposed(true, &g, false).unwrap();
+        let dh = g.matmul_transposed(false, &w2, true).unwrap();
+        let dw1 = x.matmul_transposed(true, &dh, false).unwrap();
         (b, dw2, dw1)
     });
     report("mlp_step", batch, "floor-gemm", stats, None);

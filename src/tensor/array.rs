@@ -8,21 +8,28 @@ use crate::rules::{self, Binary, Unary};
 /// A scalar type arrays can hold: `f32` or `f64`, each with its matrix
 /// multiplication kernel.
 pub trait Element: Real {
-    /// `C = A · B` for row-major `A: m×k`, `B: k×n`, `C: m×n` (overwritten).
+    /// `C = op(A) · op(B)` with `C: m×n` row-major (overwritten), `op(A): m×k`
+    /// and `op(B): k×n`, where `op` transposes when the flag is set (the
+    /// stored matrix is then `k×m`, resp. `n×k`, row-major): a transposed
+    /// operand is read through its strides, never copied.
     #[doc(hidden)]
-    fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]);
+    fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]);
 }
 
 macro_rules! element {
     ($t:ty, $kernel:ident) => {
         impl Element for $t {
-            fn gemm(m: usize, k: usize, n: usize, a: &[Self], b: &[Self], c: &mut [Self]) {
+            fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
+                let ((a, ta), (b, tb)) = (a, b);
                 assert!(
                     a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
                     "gemm: slices too short"
                 );
+                // Row and column strides of op(A) (m×k) and op(B) (k×n).
+                let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+                let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
                 // SAFETY: the slices hold m·k, k·n and m·n elements (checked
-                // above) laid out row-major with the strides given.
+                // above) and every index the strides reach lies within them.
                 unsafe {
                     matrixmultiply::$kernel(
                         m,
@@ -30,11 +37,11 @@ macro_rules! element {
                         n,
                         1.0,
                         a.as_ptr(),
-                        k as isize,
-                        1,
+                        rsa,
+                        csa,
                         b.as_ptr(),
-                        n as isize,
-                        1,
+                        rsb,
+                        csb,
                         0.0,
                         c.as_mut_ptr(),
                         n as isize,
@@ -315,20 +322,39 @@ impl<T: Element> Array<T> {
     /// [`TensorError::ShapeMismatch`] if the inner sizes or batch axes differ
     /// or an operand has fewer than two axes.
     pub fn matmul(&self, other: &Self) -> Result<Self, TensorError> {
+        self.matmul_transposed(false, other, false)
+    }
+
+    /// `op(self) · op(other)` over the last two axes, `op` transposing the
+    /// last two axes where asked, without copying: `a.matmul_transposed(false,
+    /// &b, true)` is `a · bᵀ`.
+    ///
+    /// # Errors
+    /// As [`matmul`](Array::matmul), for the transposed shapes.
+    pub fn matmul_transposed(
+        &self,
+        transpose_self: bool,
+        other: &Self,
+        transpose_other: bool,
+    ) -> Result<Self, TensorError> {
         let mismatch = || TensorError::ShapeMismatch {
             op: "matmul",
             left: self.shape.clone(),
             right: other.shape.clone(),
         };
         let (ra, rb) = (self.shape.len(), other.shape.len());
-        if ra < 2
-            || rb < 2
-            || self.shape[..ra - 2] != other.shape[..rb - 2]
-            || self.shape[ra - 1] != other.shape[rb - 2]
-        {
+        if ra < 2 || rb < 2 || self.shape[..ra - 2] != other.shape[..rb - 2] {
             return Err(mismatch());
         }
-        let (m, k, n) = (self.shape[ra - 2], self.shape[ra - 1], other.shape[rb - 1]);
+        let last_two = |shape: &[usize], transpose: bool| {
+            let (r, c) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+            if transpose { (c, r) } else { (r, c) }
+        };
+        let (m, k) = last_two(&self.shape, transpose_self);
+        let (k2, n) = last_two(&other.shape, transpose_other);
+        if k != k2 {
+            return Err(mismatch());
+        }
         let batch: usize = self.shape[..ra - 2].iter().product();
         let mut shape = self.shape[..ra - 2].to_vec();
         shape.extend([m, n]);
@@ -338,8 +364,8 @@ impl<T: Element> Array<T> {
                 m,
                 k,
                 n,
-                &self.data[b * m * k..(b + 1) * m * k],
-                &other.data[b * k * n..(b + 1) * k * n],
+                (&self.data[b * m * k..(b + 1) * m * k], transpose_self),
+                (&other.data[b * k * n..(b + 1) * k * n], transpose_other),
                 &mut data[b * m * n..(b + 1) * m * n],
             );
         }
@@ -509,6 +535,22 @@ mod tests {
         assert_eq!(a.matmul(&b).unwrap().data(), &[14.0, 32.0, 32.0, 77.0]);
         let err = a.matmul(&a).unwrap_err();
         assert_eq!(err.to_string(), "matmul: shapes [2, 3] and [2, 3] do not fit together");
+    }
+
+    #[test]
+    fn transposed_operands_are_read_through_strides() {
+        let a = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+        let b = Array::new(vec![4, 3], (0..12).map(f64::from).collect()).unwrap();
+        let c = Array::new(vec![2, 4], (0..8).map(f64::from).collect()).unwrap();
+        assert_eq!(
+            a.matmul_transposed(false, &b, true).unwrap(),
+            a.matmul(&b.transpose().unwrap()).unwrap()
+        );
+        assert_eq!(
+            a.matmul_transposed(true, &c, false).unwrap(),
+            a.transpose().unwrap().matmul(&c).unwrap()
+        );
+        assert!(a.matmul_transposed(false, &a, false).is_err());
     }
 
     #[test]
