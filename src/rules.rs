@@ -376,7 +376,6 @@ fn sigmoid<T: Float>(x: T) -> T {
 pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
     let zero = T::zero();
     let one = T::one();
-    let half = lit::<T>(0.5);
     match op {
         Binary::Add => (a + b, one, one),
         Binary::Sub => (a - b, one, -one),
@@ -420,32 +419,28 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
             let h = a.hypot(b);
             if h == zero { (h, zero, zero) } else { (h, a / h, b / h) }
         }
-        Binary::Max => {
-            if a > b {
-                (a, one, zero)
-            } else if b > a {
-                (b, zero, one)
-            } else if a == b {
-                (a, half, half)
-            } else if a.is_nan() {
-                (b, zero, one)
-            } else {
-                (a, one, zero)
-            }
-        }
-        Binary::Min => {
-            if a < b {
-                (a, one, zero)
-            } else if b < a {
-                (b, zero, one)
-            } else if a == b {
-                (a, half, half)
-            } else if a.is_nan() {
-                (b, zero, one)
-            } else {
-                (a, one, zero)
-            }
-        }
+        Binary::Max => pick(a, b, a > b, b > a),
+        Binary::Min => pick(a, b, a < b, b < a),
+    }
+}
+
+/// Value and partials of `max` or `min`: the argument that wins takes the
+/// derivative; a tie splits it evenly; a NaN loses to a number (IEEE
+/// `maxNum`/`minNum`).
+#[inline(always)]
+fn pick<T: Float>(a: T, b: T, a_wins: bool, b_wins: bool) -> (T, T, T) {
+    let (zero, one) = (T::zero(), T::one());
+    if a_wins {
+        (a, one, zero)
+    } else if b_wins {
+        (b, zero, one)
+    } else if a == b {
+        let half = lit::<T>(0.5);
+        (a, half, half)
+    } else if a.is_nan() {
+        (b, zero, one)
+    } else {
+        (a, one, zero)
     }
 }
 
