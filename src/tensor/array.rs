@@ -265,9 +265,9 @@ impl<T: Element> Array<T> {
 
     /// Sums over the broadcast dimensions so the result has `shape` (the
     /// adjoint of broadcasting `shape` up to `self.shape()`).
-    pub(crate) fn sum_to(&self, shape: &[usize]) -> Self {
+    pub(crate) fn sum_to(self, shape: &[usize]) -> Self {
         if self.shape == shape {
-            return self.clone();
+            return self;
         }
         let index = BroadcastIndex::new(shape, &self.shape);
         let mut out = Array::zeros(shape.to_vec());

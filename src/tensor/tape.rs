@@ -317,6 +317,26 @@ impl<T: Element> TensorTape<T> {
     }
 }
 
+/// `partial(a_i, c_i) · g_i` elementwise for equal shapes, with the partial
+/// picked from the rule table's `(value, ∂/∂a, ∂/∂c)`.
+#[inline(always)]
+fn fused_partials<T: Element>(
+    op: Binary,
+    a: &Array<T>,
+    c: &Array<T>,
+    g: &Array<T>,
+    pick: impl Fn((T, T, T)) -> T,
+) -> Result<Array<T>, TensorError> {
+    let data = a
+        .data()
+        .iter()
+        .zip(c.data())
+        .zip(g.data())
+        .map(|((&x, &y), &g)| rules::chain(pick(rules::binary(op, x, y)), g))
+        .collect();
+    Array::new(a.shape().to_vec(), data)
+}
+
 /// A tensor operation's short name, as the graph shows it.
 fn op_name(op: &TensorOp) -> &'static str {
     match op {
@@ -365,6 +385,17 @@ fn local_backward<T: Element>(
     if let TensorOp::Binary(b) = op {
         let (a, c) = (args[0], args[1]);
         let mut out = vec![None, None];
+        if a.shape() == c.shape() {
+            // No broadcasting: one fused pass per gradient, partial times
+            // incoming gradient, straight from the rule table.
+            if wanted(0) {
+                out[0] = Some(fused_partials(*b, a, c, g, |(_, da, _)| da)?);
+            }
+            if wanted(1) {
+                out[1] = Some(fused_partials(*b, a, c, g, |(_, _, dc)| dc)?);
+            }
+            return Ok(out);
+        }
         if wanted(0) {
             let da = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).1)?;
             out[0] = Some(da.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(a.shape()));
