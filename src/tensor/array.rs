@@ -522,8 +522,8 @@ mod tests {
     #[test]
     fn sum_to_undoes_broadcasting() {
         let g = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
-        assert_eq!(g.sum_to(&[3]).data(), &[5.0, 7.0, 9.0]);
-        assert_eq!(g.sum_to(&[2, 1]).data(), &[6.0, 15.0]);
+        assert_eq!(g.clone().sum_to(&[3]).data(), &[5.0, 7.0, 9.0]);
+        assert_eq!(g.clone().sum_to(&[2, 1]).data(), &[6.0, 15.0]);
         assert_eq!(g.sum_to(&[]).data(), &[21.0]);
     }
 
