@@ -385,18 +385,7 @@ impl<T: Real> Tape<T> {
             if partial.is_zero() || T::all_zero(&incoming) {
                 continue;
             }
-            let target = &mut blocks[node];
-            if partial.is_plain_finite() {
-                // A finite nonzero partial times anything is already the
-                // strong-zero product: a plain loop the compiler vectorizes.
-                for k in 0..K {
-                    target[k] += partial * incoming[k];
-                }
-            } else {
-                for k in 0..K {
-                    target[k] += chain(partial, incoming[k]);
-                }
-            }
+            add_scaled(&mut blocks[node], partial, &incoming);
         }
     }
 
@@ -421,16 +410,7 @@ impl<T: Real> Tape<T> {
                 let parent = self.parents[edge];
                 let partial = self.partials[edge];
                 if flowing && !partial.is_zero() {
-                    let target = &mut blocks[(parent & INDEX) as usize];
-                    if partial.is_plain_finite() {
-                        for k in 0..K {
-                            target[k] += partial * adjoint[k];
-                        }
-                    } else {
-                        for k in 0..K {
-                            target[k] += chain(partial, adjoint[k]);
-                        }
-                    }
+                    add_scaled(&mut blocks[(parent & INDEX) as usize], partial, &adjoint);
                 }
                 if parent & FIRST != 0 {
                     break;
@@ -448,6 +428,22 @@ impl<T: Real> Tape<T> {
     /// The last sweep's result at the inputs, in creation order.
     pub(crate) fn swept_inputs(&self) -> Vec<T> {
         self.inputs.iter().map(|&i| self.work[i as usize]).collect()
+    }
+}
+
+/// `target += partial · incoming`, lane by lane, with the strong zero of
+/// [`chain`]. A finite nonzero partial times anything is already the
+/// strong-zero product, so that case is a plain loop the compiler vectorizes.
+#[inline(always)]
+fn add_scaled<T: Real, const K: usize>(target: &mut [T; K], partial: T, incoming: &[T; K]) {
+    if partial.is_plain_finite() && !partial.is_zero() {
+        for (t, &x) in target.iter_mut().zip(incoming) {
+            *t += partial * x;
+        }
+    } else {
+        for (t, &x) in target.iter_mut().zip(incoming) {
+            *t += chain(partial, x);
+        }
     }
 }
 

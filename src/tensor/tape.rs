@@ -151,28 +151,22 @@ impl<T: Element> TensorTape<T> {
     /// A leaf tensor whose gradient is wanted (a parameter, or an input
     /// being differentiated).
     pub fn input(&self, value: Array<T>) -> Tensor<'_, T> {
-        let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node {
-            op: TensorOp::Input,
-            parents: Vec::new(),
-            value: Rc::new(value),
-            requires_grad: true,
-        });
-        Tensor {
-            tape: self,
-            id: nodes.len() - 1,
-        }
+        self.leaf(value, true)
     }
 
     /// A leaf tensor that needs no gradient (a batch of data, a constant):
     /// the backward sweep does no work for it.
     pub fn constant(&self, value: Array<T>) -> Tensor<'_, T> {
+        self.leaf(value, false)
+    }
+
+    fn leaf(&self, value: Array<T>, requires_grad: bool) -> Tensor<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node {
             op: TensorOp::Input,
             parents: Vec::new(),
             value: Rc::new(value),
-            requires_grad: false,
+            requires_grad,
         });
         Tensor {
             tape: self,
