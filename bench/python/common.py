@@ -1,8 +1,13 @@
-"""Timing shared by the Python peers: one warm-up (which also compiles, for
-JAX), then the median of RUNS runs, each repeating the call until it lasts
-MIN_RUN seconds."""
+"""What the Python peers share: timing (one warm-up, which also compiles for
+JAX, then the median of RUNS runs, each repeating the call until it lasts
+MIN_RUN seconds), the sizes of each run, the benchmark point, the
+hand-written Rosenbrock gradient every system is checked against, and the
+output line."""
+import json
 import sys
 import time
+
+import numpy as np
 
 TINY = "--tiny" in sys.argv
 QUICK = "--quick" in sys.argv
@@ -28,3 +33,35 @@ def measure(call):
 def sizes():
     """The Rosenbrock sizes of W1 for this run."""
     return [100] if TINY else [100, 1000, 10000, 100000] if QUICK else [100, 1000, 10000, 100000, 1000000]
+
+
+def point(n):
+    """The point every system is differentiated at (as in the Rust harness)."""
+    return 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
+
+
+def rosenbrock_adjoint(x):
+    """The hand-written gradient of the generalized Rosenbrock function."""
+    g = np.zeros_like(x)
+    a = x[1:] - x[:-1] ** 2
+    b = 1.0 - x[:-1]
+    g[:-1] += -400.0 * a * x[:-1] - 2.0 * b
+    g[1:] += 200.0 * a
+    return g
+
+
+def check(name, got, want):
+    """Exits (nothing is timed) unless `got` matches `want` to 1e-10."""
+    error = float(np.max(np.abs(np.asarray(got) - want) / np.maximum(1.0, np.abs(want))))
+    if error > 1e-10:
+        sys.exit(f"{name}: differs from the reference by {error:e}: not timed")
+
+
+def emit(workload, n, system, median, ops=None, note=None):
+    """Prints one result line."""
+    record = {"workload": workload, "n": n, "system": system, "median_s": median, "runs": RUNS}
+    if ops:
+        record["ns_per_op"] = round(median * 1e9 / ops, 3)
+    if note:
+        record["note"] = note
+    print(json.dumps(record), flush=True)

@@ -1,9 +1,9 @@
-"""JAX side of the benchmark harness: W1 (rosenbrock_grad, vectorized) and
-W5 (hessian) with jax.jit on one CPU core, float64. Prints one JSON object
-per line, like chainrule-bench. Usage: python bench.py [--quick|--tiny]"""
+"""JAX side of the benchmark harness, jax.jit on one CPU core: W1
+(rosenbrock_grad, vectorized), W5 (hessian) and W7 (rosenbrock_tensor) in
+float64, W6 (mlp_step) in float32. Prints one JSON object per line, like
+chainrule-bench. Usage: python jax_bench.py [--quick|--tiny]"""
 import json
 import os
-import sys
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -14,46 +14,16 @@ import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-from timing import RUNS, TINY, measure, sizes  # noqa: E402
-
-
-def point(n):
-    return 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
+from common import TINY, check, emit, measure, point, rosenbrock_adjoint, sizes  # noqa: E402
 
 
 def rosenbrock(x):
     return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-def rosenbrock_adjoint(x):
-    g = np.zeros_like(x)
-    a = x[1:] - x[:-1] ** 2
-    b = 1.0 - x[:-1]
-    g[:-1] += -400.0 * a * x[:-1] - 2.0 * b
-    g[1:] += 200.0 * a
-    return g
-
-
 def dense_hessian_fn(x):
     c = 1.0 + (jnp.arange(x.shape[0]) % 3) * 0.1
     return jnp.log(jnp.sum(jnp.exp(x * c))) + 0.5 * jnp.sum(x) ** 2
-
-
-
-
-def emit(workload, n, system, median, ops=None, note=None):
-    record = {"workload": workload, "n": n, "system": system, "median_s": median, "runs": RUNS}
-    if ops:
-        record["ns_per_op"] = round(median * 1e9 / ops, 3)
-    if note:
-        record["note"] = note
-    print(json.dumps(record), flush=True)
-
-
-def check(name, got, want):
-    error = float(np.max(np.abs(np.asarray(got) - want) / np.maximum(1.0, np.abs(want))))
-    if error > 1e-10:
-        sys.exit(f"{name}: differs from the reference by {error:e}: not timed")
 
 
 def main():
