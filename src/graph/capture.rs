@@ -79,8 +79,8 @@ impl Graph {
     /// is from another recording, or [`Error::LengthMismatch`] if `rec` was not
     /// created with [`Recording::traced`] (there is nothing to capture).
     pub fn from_recording(rec: &Recording<f64>, outputs: &[Var<f64>]) -> Result<Graph> {
-        rec.vjp(outputs, &vec![0.0; outputs.len()])?; // checks ownership and recording errors
-        rec.with_active(|tape| {
+        // Checks that the outputs belong to `rec` and nothing went wrong while recording.
+        rec.sweepable(outputs, |tape| {
             let trace = tape.trace().ok_or(Error::LengthMismatch {
                 what: "trace of an untraced recording",
                 expected: 1,

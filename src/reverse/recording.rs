@@ -100,7 +100,7 @@ impl<T: TapeScalar> Recording<T> {
 
     /// Runs `f` on the tape after checking that this recording is active,
     /// nothing went wrong while recording, and `outputs` belong to it.
-    fn sweepable<R>(&self, outputs: &[Var<T>], f: impl FnOnce(&mut Tape<T>) -> R) -> Result<R> {
+    pub(crate) fn sweepable<R>(&self, outputs: &[Var<T>], f: impl FnOnce(&mut Tape<T>) -> R) -> Result<R> {
         if outputs
             .iter()
             .any(|v| !v.is_constant() && v.generation() != self.generation)
