@@ -207,3 +207,54 @@ fn unary_and_binary_operations_cost_twelve_and_twenty_four_bytes() {
     let _ = s * y;
     assert_eq!(rec.tape_bytes() - base, 36);
 }
+
+#[test]
+fn an_outer_recording_dropped_before_the_nested_one_stays_finished() {
+    let outer = Recording::<f64>::new();
+    let a = outer.input(2.0);
+    let inner = Recording::<f64>::new();
+    drop(outer);
+    // The nested recording is still the active one: `a` is foreign to it.
+    let x = inner.input(3.0);
+    let y = a * x;
+    assert_eq!(inner.gradient(y), Err(Error::ForeignVariable));
+    drop(inner);
+    // No recording is active now: the outer tape must not have come back.
+    let revived = std::panic::catch_unwind(|| (a * 2.0).value());
+    assert!(revived.is_err(), "a variable of a finished recording was recorded again");
+    // And a new recording starts clean.
+    let (value, gradient) = value_and_grad(|x| x[0] * x[0], &[3.0]).unwrap();
+    assert_eq!((value, gradient), (9.0, vec![6.0]));
+}
+
+#[test]
+fn recordings_dropped_in_any_order_leave_the_thread_usable() {
+    // Three nested recordings, dropped in each of the six orders.
+    let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    for order in orders {
+        let mut recordings: Vec<Option<Recording<f64>>> = Vec::new();
+        let mut variables = Vec::new();
+        for k in 0..3 {
+            let rec = Recording::<f64>::new();
+            variables.push(rec.input(k as f64));
+            recordings.push(Some(rec));
+        }
+        for (step, &k) in order.iter().enumerate() {
+            recordings[k] = None;
+            // Each live recording either is the innermost active one and
+            // differentiates its own variable, or reports that it is not.
+            for (j, rec) in recordings.iter().enumerate() {
+                if let Some(rec) = rec {
+                    let innermost = recordings.iter().enumerate().rev().find_map(|(i, r)| r.as_ref().map(|_| i));
+                    let result = rec.gradient(variables[j]);
+                    if Some(j) == innermost {
+                        assert_eq!(result, Ok(vec![1.0]), "order {order:?}, after {step} drops");
+                    } else {
+                        assert_eq!(result, Err(Error::RecordingNotActive), "order {order:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(grad(|x| x[0].sin(), &[0.0]).unwrap(), vec![1.0]);
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::{Error, Result, check_len};
 use crate::reverse::tape::Tape;
-use crate::reverse::var::{TapeScalar, Var};
+use crate::reverse::var::{TapeScalar, Var, with_tape};
 
 /// Identifies recordings across all threads, so a `Var` of a finished
 /// recording is never mistaken for one of the current recording.
@@ -33,6 +33,10 @@ fn next_generation() -> u32 {
 /// Recordings nest: a recording created while another one of the same scalar
 /// type is active gets a fresh tape, and the outer one resumes when it is
 /// dropped. Variables of the two never mix (see [`Error::ForeignVariable`]).
+/// Recordings may be dropped in any order: an outer recording dropped while a
+/// nested one is active frees its tape at once and is skipped when the nested
+/// one ends, so its variables are then foreign (or, with no recording active,
+/// panic when used), never recorded into a dead tape.
 ///
 /// ```
 /// use chainrule::Recording;
@@ -50,9 +54,8 @@ fn next_generation() -> u32 {
 /// ```
 pub struct Recording<T: TapeScalar> {
     generation: u32,
-    /// The enclosing recording's tape, put back on drop.
-    outer: Option<Tape<T>>,
-    _not_send: PhantomData<*const ()>,
+    /// The scalar type; not `Send`, since the tape is this thread's.
+    _not_send: PhantomData<*const T>,
 }
 
 impl<T: TapeScalar> Default for Recording<T> {
@@ -75,21 +78,19 @@ impl<T: TapeScalar> Recording<T> {
 
     fn start(traced: bool) -> Self {
         let generation = next_generation();
-        let outer = T::with_tape(|tape| {
-            let outer = (tape.generation != 0).then(|| std::mem::replace(tape, Tape::new()));
+        with_tape(|tape: &mut Tape<T>| {
+            tape.suspend_if_active();
             tape.restart(generation, traced);
-            outer
         });
         Recording {
             generation,
-            outer,
             _not_send: PhantomData,
         }
     }
 
     /// Runs `f` on the tape if this recording is the active one.
     pub(crate) fn with_active<R>(&self, f: impl FnOnce(&mut Tape<T>) -> R) -> Result<R> {
-        T::with_tape(|tape| {
+        with_tape(|tape: &mut Tape<T>| {
             if tape.generation == self.generation {
                 Ok(f(tape))
             } else {
@@ -261,15 +262,33 @@ impl<T: TapeScalar> Recording<T> {
 
 impl<T: TapeScalar> Drop for Recording<T> {
     fn drop(&mut self) {
-        let outer = self.outer.take();
         let generation = self.generation;
-        T::with_tape(move |tape| {
-            if tape.generation == generation {
-                match outer {
-                    Some(outer) => *tape = outer,
-                    None => tape.generation = 0,
-                }
-            }
-        });
+        with_tape(|tape: &mut Tape<T>| tape.finish(generation));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::Float;
+
+    /// Bytes held by this thread's `f64` tapes, the suspended ones included.
+    fn held_bytes() -> usize {
+        with_tape(|tape: &mut Tape<f64>| tape.capacity_bytes() + tape.suspended_capacity_bytes())
+    }
+
+    #[test]
+    fn a_finished_outer_recording_frees_its_tape_at_once() {
+        let outer = Recording::<f64>::new();
+        let mut y = outer.input(1.0);
+        for _ in 0..100_000 {
+            y = y.sin();
+        }
+        let inner = Recording::<f64>::new();
+        let before = held_bytes();
+        assert!(before >= 100_000 * 12, "{before}");
+        drop(outer);
+        assert!(held_bytes() < before / 10, "{} of {before} bytes still held", held_bytes());
+        drop(inner);
     }
 }

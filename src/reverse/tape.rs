@@ -75,6 +75,10 @@ pub struct Tape<T> {
     pub(crate) trace: Option<TraceLog<T>>,
     /// Reused buffer for sweeps.
     work: Vec<T>,
+    /// Tapes of the enclosing recordings while a nested one is active,
+    /// innermost last; a finished one is replaced by an empty tape with
+    /// generation 0 until the nested recordings above it end.
+    suspended: Vec<Tape<T>>,
 }
 
 impl<T> Tape<T> {
@@ -89,6 +93,37 @@ impl<T> Tape<T> {
             error: None,
             trace: None,
             work: Vec::new(),
+            suspended: Vec::new(),
+        }
+    }
+
+    /// If a recording is active, moves its tape onto the stack of suspended
+    /// tapes and leaves an empty, inactive tape in its place.
+    pub(crate) fn suspend_if_active(&mut self) {
+        if self.generation != 0 {
+            let mut outer = std::mem::replace(self, Tape::new());
+            self.suspended = std::mem::take(&mut outer.suspended);
+            self.suspended.push(outer);
+        }
+    }
+
+    /// Ends recording `generation`, whichever tape holds it. The active one
+    /// hands the thread back to the innermost unfinished suspended recording
+    /// (or to none, keeping its memory for the next recording); a suspended
+    /// one frees its memory now and is skipped when its turn comes.
+    pub(crate) fn finish(&mut self, generation: u32) {
+        if self.generation == generation {
+            while let Some(outer) = self.suspended.pop() {
+                if outer.generation != 0 {
+                    let rest = std::mem::take(&mut self.suspended);
+                    *self = outer;
+                    self.suspended = rest;
+                    return;
+                }
+            }
+            self.generation = 0;
+        } else if let Some(tape) = self.suspended.iter_mut().find(|t| t.generation == generation) {
+            *tape = Tape::new();
         }
     }
 }
@@ -133,6 +168,12 @@ impl<T: Real> Tape<T> {
     /// Bytes of edge storage allocated, used or not.
     pub(crate) fn capacity_bytes(&self) -> usize {
         self.partials.capacity() * std::mem::size_of::<T>() + self.parents.capacity() * std::mem::size_of::<u32>()
+    }
+
+    /// Bytes of edge storage held by suspended (outer) recordings.
+    #[cfg(test)]
+    pub(crate) fn suspended_capacity_bytes(&self) -> usize {
+        self.suspended.iter().map(|t| t.capacity_bytes()).sum()
     }
 
     /// The operations and values kept by a traced recording.

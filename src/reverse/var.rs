@@ -11,28 +11,51 @@ use crate::{Dual, DualN};
 pub(crate) mod sealed {
     use super::Tape;
 
-    /// Access to the thread-local tape of one scalar type. Sealed: only this
-    /// crate can promise that the tape is never borrowed twice at once.
+    /// Proof of being inside this crate. Its field is private and the type
+    /// lives in a private module, so code outside the crate can neither name
+    /// nor make one, and therefore cannot call [`HasTape::tape`].
+    pub struct Token(pub(super) ());
+
+    /// Access to the thread-local tape of one scalar type. Sealed twice over:
+    /// the trait cannot be named outside the crate, and its one method needs a
+    /// [`Token`], so even generic code bounded by [`TapeScalar`](super::TapeScalar)
+    /// (which has this trait as a supertrait) cannot reach the tape.
     pub trait HasTape: Sized {
         /// This thread's tape for `Self`. Valid until the thread ends; never
         /// shared with another thread.
-        fn tape() -> *mut Tape<Self>;
-
-        /// Runs `f` on this thread's tape.
-        #[inline(always)]
-        fn with_tape<R>(f: impl FnOnce(&mut Tape<Self>) -> R) -> R {
-            // SAFETY: `tape()` points to this thread's live tape, no other
-            // thread sees it, and every closure passed here is this crate's own
-            // recording or sweeping code, which never reaches the tape again
-            // nor runs user code: the `&mut` is unique for its whole lifetime.
-            f(unsafe { &mut *Self::tape() })
-        }
+        fn tape(token: Token) -> *mut Tape<Self>;
     }
+}
+
+/// Runs `f` on this thread's tape for `T`.
+///
+/// `f` must be this crate's own recording or sweeping code: it must not reach
+/// the tape of `T` again (through `with_tape` or `Var` arithmetic on `T`) and
+/// must not run user code, which could.
+#[inline(always)]
+pub(crate) fn with_tape<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> R {
+    // SAFETY: `tape` points to this thread's live tape (allocated by the
+    // thread-local owner, freed only when the thread ends), no other thread
+    // sees it, and every caller passes crate code that neither reaches this
+    // tape again nor runs user code (the contract above; user code cannot get
+    // here, since `HasTape::tape` needs a crate-private `Token`), so the
+    // `&mut` is the only reference to the tape for its whole lifetime.
+    f(unsafe { &mut *T::tape(sealed::Token(())) })
 }
 
 /// A scalar type that has a tape on every thread: `f32`, `f64`,
 /// `Dual<f32>`, `Dual<f64>` (for Hessian-vector products) and
 /// `DualN<f32, 8>`, `DualN<f64, 8>` (for Hessians, 8 directions per sweep).
+///
+/// The trait is sealed: it cannot be implemented outside chainrule, and its
+/// tape cannot be reached from outside, even through the bound (the one
+/// accessor takes a token only chainrule can make). This fails to compile:
+///
+/// ```compile_fail
+/// fn swap_tapes<T: chainrule::TapeScalar>() {
+///     T::with_tape(|o| T::with_tape(|i| std::mem::swap(o, i)))
+/// }
+/// ```
 pub trait TapeScalar: Real + sealed::HasTape {}
 
 /// Owns one thread's tape of one scalar type; frees it when the thread ends.
@@ -63,7 +86,7 @@ macro_rules! thread_tape {
     ($($t:ty),*) => {$(
         impl sealed::HasTape for $t {
             #[inline(always)]
-            fn tape() -> *mut Tape<Self> {
+            fn tape(_: sealed::Token) -> *mut Tape<Self> {
                 thread_local! {
                     // The hot path reads only this pointer: a thread-local
                     // without a destructor costs one load, no registration check.
@@ -197,11 +220,12 @@ impl<T: TapeScalar> Var<T> {
     /// This thread's tape, for recording one operation.
     #[inline(always)]
     fn tape<'a>() -> &'a mut Tape<T> {
-        // SAFETY: as in `HasTape::with_tape`: the tape is this thread's own and
-        // alive, and the recording method called on it (the only use of this
-        // reference, which callers do not keep) neither reaches the tape again
-        // nor runs user code.
-        unsafe { &mut *T::tape() }
+        // SAFETY: as in `with_tape`: the tape is this thread's own and alive,
+        // and each caller uses the reference for one call of a recording
+        // method (`record_1`, `record_2`, `record_n`), whose only closure
+        // argument builds a trace entry from this `Var`'s plain fields: no user
+        // code runs and the tape is not reached again while it lives.
+        unsafe { &mut *T::tape(sealed::Token(())) }
     }
 
     #[inline(always)]
