@@ -26,10 +26,13 @@ pub enum Error {
     /// on an outer recording while a nested one was active, was used in this
     /// recording. Its derivative would be meaningless, so none is returned.
     ForeignVariable,
-    /// The recording grew past the tape's capacity.
+    /// The recording reached a limit of the tape: nothing more was recorded
+    /// and no derivative is returned.
     TapeFull {
-        /// The largest number of recorded nodes a tape holds.
-        limit: usize,
+        /// Nodes recorded when the tape filled up.
+        nodes: usize,
+        /// Which limit was reached.
+        limit: TapeLimit,
     },
     /// A method was called on a [`Recording`](crate::Recording) that is not
     /// the innermost active one on this thread.
@@ -46,8 +49,20 @@ impl fmt::Display for Error {
                 "a variable from another (finished or outer) recording was used; \
                  create variables with the recording that differentiates them",
             ),
-            Error::TapeFull { limit } => {
-                write!(f, "the recording exceeded the tape's capacity of {limit} nodes")
+            Error::TapeFull { nodes, limit } => {
+                write!(f, "the tape filled up after {nodes} recorded nodes: ")?;
+                match limit {
+                    TapeLimit::Nodes(most) => write!(f, "a tape holds at most {most} nodes; record less per recording"),
+                    TapeLimit::Bytes(most) => write!(
+                        f,
+                        "the tape limit of {most} bytes was reached; raise it with \
+                         `Recording::with_tape_limit` or `reverse::set_tape_limit`"
+                    ),
+                    TapeLimit::OutOfMemory { bytes } => write!(
+                        f,
+                        "the allocator refused {bytes} bytes of tape; record less, or free memory"
+                    ),
+                }
             }
             Error::RecordingNotActive => f.write_str(
                 "this recording is not the innermost active recording on this thread; \
@@ -58,6 +73,23 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Which limit a recording reached, in [`Error::TapeFull`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TapeLimit {
+    /// The node count: node indices have 31 bits, so one tape holds at most
+    /// [`MAX_NODES`](crate::reverse::MAX_NODES) nodes.
+    Nodes(usize),
+    /// The byte limit set with
+    /// [`Recording::with_tape_limit`](crate::Recording::with_tape_limit) or
+    /// [`set_tape_limit`](crate::reverse::set_tape_limit).
+    Bytes(usize),
+    /// The allocator could not provide the next block of tape.
+    OutOfMemory {
+        /// The tape size that could not be allocated.
+        bytes: usize,
+    },
+}
 
 /// `Result` with chainrule's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -129,7 +129,7 @@ pub use api::{
     HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,
     value_and_derivative, value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN};
 pub use matrix::Matrix;
 pub use real::Real;

@@ -1,7 +1,7 @@
 //! The tape under load and misuse: deep chains on small stacks, heavy fan-out,
 //! threads, reuse, nesting, and variables that outlive their recording.
 
-use chainrule::{Error, Recording, Var, grad, value_and_grad};
+use chainrule::{Error, Recording, TapeLimit, Var, grad, value_and_grad};
 use num_traits::Float;
 
 /// Runs `f` on a thread with a 256 KiB stack: any recursion over a long
@@ -257,4 +257,62 @@ fn recordings_dropped_in_any_order_leave_the_thread_usable() {
         }
         assert_eq!(grad(|x| x[0].sin(), &[0.0]).unwrap(), vec![1.0]);
     }
+}
+
+#[test]
+fn a_tape_limit_stops_the_recording_with_an_error() {
+    let rec = Recording::<f64>::with_tape_limit(1 << 20);
+    let mut y = rec.input(0.5);
+    for _ in 0..1_000_000 {
+        y = y.sin() * 1.5;
+    }
+    match rec.gradient(y) {
+        Err(Error::TapeFull {
+            nodes,
+            limit: TapeLimit::Bytes(limit),
+        }) => {
+            assert_eq!(limit, 1 << 20);
+            assert!(nodes > 0 && nodes * 12 <= 1 << 20, "{nodes} nodes");
+        }
+        other => panic!("expected TapeFull, got {other:?}"),
+    }
+    assert!(rec.tape_capacity_bytes() <= 1 << 20);
+}
+
+/// Marks the child process of the out-of-memory test.
+const OOM_CHILD: &str = "CHAINRULE_TEST_OOM_CHILD";
+
+#[test]
+fn a_recording_larger_than_memory_is_tape_full_not_an_abort() {
+    if std::env::var_os(OOM_CHILD).is_some() {
+        // 2·10^8 operations need 2.4 GB of tape; this process may map 1.5 GB.
+        let rec = Recording::<f64>::new();
+        let mut y = rec.input(0.5);
+        for _ in 0..200_000_000 {
+            y = y.sin();
+        }
+        let result = rec.gradient(y);
+        assert!(
+            matches!(result, Err(Error::TapeFull { limit: TapeLimit::OutOfMemory { .. }, .. })),
+            "{result:?}"
+        );
+        println!("child finished: {}", result.unwrap_err());
+        return;
+    }
+    let test = "a_recording_larger_than_memory_is_tape_full_not_an_abort";
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" --exact \"$1\" --nocapture --test-threads 1")
+        .arg(std::env::current_exe().unwrap())
+        .arg(test)
+        .env(OOM_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child finished: the tape filled up"),
+        "status {:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

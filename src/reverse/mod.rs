@@ -9,6 +9,6 @@ mod recording;
 pub(crate) mod tape;
 mod var;
 
-pub use recording::Recording;
+pub use recording::{Recording, set_tape_limit, tape_limit};
 pub use tape::{MAX_NODES, NodeOp};
 pub use var::{TapeScalar, Var};

@@ -21,6 +21,46 @@ fn next_generation() -> u32 {
     }
 }
 
+thread_local! {
+    /// This thread's default tape limit in bytes (`usize::MAX`: none).
+    static DEFAULT_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Sets the most bytes of tape each recording started afterwards on this
+/// thread may hold (`None`: no limit, the default), for every scalar type and
+/// for the recordings that [`grad`](crate::grad), [`hessian`](crate::hessian)
+/// and the other functions make. A recording that would grow past it stops
+/// recording and returns [`Error::TapeFull`] with [`TapeLimit::Bytes`].
+///
+/// The bytes counted are the edges (12 per unary and 24 per binary operation
+/// for `f64`); tracing and the sweep's buffer of one value per node come on
+/// top. Without a limit a tape grows until it has
+/// [`MAX_NODES`](crate::reverse::MAX_NODES) nodes or the allocator refuses
+/// more memory, and either is also [`Error::TapeFull`], not an abort.
+///
+/// ```
+/// use chainrule::{grad, reverse::set_tape_limit, Error, TapeLimit};
+/// use num_traits::Float;
+///
+/// set_tape_limit(Some(1 << 20)); // 1 MiB
+/// let long = |x: &[chainrule::Var<f64>]| (0..1_000_000).fold(x[0], |y, _| y.sin());
+/// let err = grad(long, &[0.5]).unwrap_err();
+/// assert!(matches!(err, Error::TapeFull { limit: TapeLimit::Bytes(1048576), .. }));
+/// set_tape_limit(None);
+/// assert!(grad(long, &[0.5]).is_ok());
+/// ```
+///
+/// [`TapeLimit::Bytes`]: crate::TapeLimit::Bytes
+pub fn set_tape_limit(max_bytes: Option<usize>) {
+    DEFAULT_LIMIT.set(max_bytes.unwrap_or(usize::MAX));
+}
+
+/// This thread's default tape limit in bytes, as set by [`set_tape_limit`].
+pub fn tape_limit() -> Option<usize> {
+    let limit = DEFAULT_LIMIT.get();
+    (limit != usize::MAX).then_some(limit)
+}
+
 /// A recording on this thread's tape for the scalar type `T`.
 ///
 /// Creating a `Recording` clears the thread's tape (keeping its memory, so a
@@ -67,20 +107,40 @@ impl<T: TapeScalar> Default for Recording<T> {
 impl<T: TapeScalar> Recording<T> {
     /// Starts recording on this thread's tape.
     pub fn new() -> Self {
-        Self::start(false)
+        Self::start(false, DEFAULT_LIMIT.get())
+    }
+
+    /// Starts a recording whose tape may hold at most `max_bytes` bytes of
+    /// edges (see [`set_tape_limit`]); past it, recording stops and the sweeps
+    /// return [`Error::TapeFull`].
+    ///
+    /// ```
+    /// use chainrule::{Error, Recording};
+    /// use num_traits::Float;
+    ///
+    /// let rec = Recording::<f64>::with_tape_limit(1200); // 100 unary operations
+    /// let mut y = rec.input(1.0);
+    /// for _ in 0..1000 {
+    ///     y = y.sin();
+    /// }
+    /// assert!(matches!(rec.gradient(y), Err(Error::TapeFull { .. })));
+    /// assert!(rec.tape_capacity_bytes() <= 1200);
+    /// ```
+    pub fn with_tape_limit(max_bytes: usize) -> Self {
+        Self::start(false, max_bytes)
     }
 
     /// Starts a recording that also keeps each node's operation and value, so
     /// the computational graph can be inspected afterwards.
     pub fn traced() -> Self {
-        Self::start(true)
+        Self::start(true, DEFAULT_LIMIT.get())
     }
 
-    fn start(traced: bool) -> Self {
+    fn start(traced: bool, max_bytes: usize) -> Self {
         let generation = next_generation();
         with_tape(|tape: &mut Tape<T>| {
             tape.suspend_if_active();
-            tape.restart(generation, traced);
+            tape.restart(generation, traced, max_bytes);
         });
         Recording {
             generation,

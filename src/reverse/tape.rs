@@ -18,7 +18,7 @@
 //! and primal value.
 
 use crate::Real;
-use crate::error::Error;
+use crate::error::{Error, TapeLimit};
 use crate::rules::{Binary, Unary, chain};
 
 /// Set on the first edge of each node.
@@ -75,6 +75,8 @@ pub struct Tape<T> {
     pub(crate) trace: Option<TraceLog<T>>,
     /// Reused buffer for sweeps.
     work: Vec<T>,
+    /// The most bytes of edges this recording may hold.
+    pub(crate) max_bytes: usize,
     /// Tapes of the enclosing recordings while a nested one is active,
     /// innermost last; a finished one is replaced by an empty tape with
     /// generation 0 until the nested recordings above it end.
@@ -93,6 +95,7 @@ impl<T> Tape<T> {
             error: None,
             trace: None,
             work: Vec::new(),
+            max_bytes: usize::MAX,
             suspended: Vec::new(),
         }
     }
@@ -130,7 +133,13 @@ impl<T> Tape<T> {
 
 impl<T: Real> Tape<T> {
     /// Empties the tape for a new recording, keeping its memory.
-    pub(crate) fn restart(&mut self, generation: u32, traced: bool) {
+    pub(crate) fn restart(&mut self, generation: u32, traced: bool, max_bytes: usize) {
+        self.max_bytes = max_bytes;
+        if self.capacity_bytes() > max_bytes {
+            // Memory kept from a larger earlier recording would exceed the new limit.
+            self.partials = Vec::new();
+            self.parents = Vec::new();
+        }
         self.partials.clear();
         self.parents.clear();
         self.inputs.clear();
@@ -210,36 +219,85 @@ impl<T: Real> Tape<T> {
         self.fail(Error::ForeignVariable);
     }
 
-    /// Opens a new node and returns its index, or 0 (the sink) when full.
+    /// Opens a new node with room for `edges` edges and returns its index, or
+    /// 0 (the sink) when the tape is full, which the recording then reports.
     #[inline(always)]
-    fn open_node(&mut self) -> u32 {
+    fn open_node(&mut self, edges: usize) -> u32 {
         let index = self.nodes;
         if index as usize >= MAX_NODES {
-            self.fail(Error::TapeFull { limit: MAX_NODES });
+            self.full(TapeLimit::Nodes(MAX_NODES));
+            return 0;
+        }
+        let len = self.parents.len();
+        if (self.parents.capacity() - len < edges || self.partials.capacity() - len < edges) && !self.grow(edges) {
             return 0;
         }
         self.nodes += 1;
         index
     }
 
+    #[cold]
+    fn full(&mut self, limit: TapeLimit) {
+        self.fail(Error::TapeFull {
+            nodes: self.len(),
+            limit,
+        });
+    }
+
+    /// Makes room for `additional` more edges: doubling, capped by the byte
+    /// limit, then a smaller step if the allocator refuses the doubling.
+    /// Reports [`Error::TapeFull`] and returns false when no room is left, so
+    /// a recording too large for memory is an error, not an abort.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, additional: usize) -> bool {
+        let len = self.parents.len();
+        let needed = len + additional; // at most MAX_NODES · 3: no overflow
+        let most = self.max_bytes / Self::BYTES_PER_EDGE;
+        if needed > most {
+            self.full(TapeLimit::Bytes(self.max_bytes));
+            return false;
+        }
+        let capacity = self.parents.capacity().min(self.partials.capacity());
+        let doubled = capacity.saturating_mul(2).max(needed).max(64).min(most);
+        let modest = (capacity + capacity / 8).max(needed).min(most);
+        for target in [doubled, modest] {
+            let parents = self.parents.try_reserve_exact(target - self.parents.len());
+            let partials = self.partials.try_reserve_exact(target - self.partials.len());
+            if parents.is_ok() && partials.is_ok() {
+                return true;
+            }
+        }
+        self.full(TapeLimit::OutOfMemory {
+            bytes: needed.saturating_mul(Self::BYTES_PER_EDGE),
+        });
+        false
+    }
+
+    /// Appends one edge; the node was opened with room for it.
     #[inline(always)]
     fn edge(&mut self, parent: u32, partial: T, first: bool) {
         self.parents.push(if first { parent | FIRST } else { parent });
         self.partials.push(partial);
     }
 
-    /// Appends one node's `K` edges (the first flagged) with one capacity
-    /// check for both arrays: the recording hot path.
+    /// Opens a node with `K` edges (the first flagged) and returns its index,
+    /// or 0 (the sink) when the tape is full: the recording hot path, one
+    /// capacity check for both arrays.
     #[inline(always)]
-    fn node_edges<const K: usize>(&mut self, edges: [(u32, T); K]) {
-        let len = self.parents.len();
-        debug_assert_eq!(len, self.partials.len());
-        if self.parents.capacity() - len < K || self.partials.capacity() - len < K {
-            self.grow(K);
+    fn push_node<const K: usize>(&mut self, edges: [(u32, T); K]) -> u32 {
+        let index = self.nodes;
+        if index as usize >= MAX_NODES {
+            self.full(TapeLimit::Nodes(MAX_NODES));
+            return 0;
         }
-        // SAFETY: both arrays have room for K more elements (checked above),
-        // every slot up to `len + K` is written before `set_len`, and the
-        // elements are plain `Copy` data.
+        let len = self.parents.len();
+        if !self.has_room(len, K) && !(self.grow(K) && self.has_room(len, K)) {
+            return 0;
+        }
+        // SAFETY: `has_room` checked that both arrays hold exactly `len`
+        // elements and have room for `K` more; every slot up to `len + K` is
+        // written before `set_len`, and the elements are plain `Copy` data.
         unsafe {
             let parents = self.parents.as_mut_ptr().add(len);
             let partials = self.partials.as_mut_ptr().add(len);
@@ -250,18 +308,19 @@ impl<T: Real> Tape<T> {
             self.parents.set_len(len + K);
             self.partials.set_len(len + K);
         }
+        self.nodes += 1;
+        index
     }
 
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, additional: usize) {
-        self.parents.reserve(additional);
-        self.partials.reserve(additional);
+    /// Whether both edge arrays hold `len` elements and have room for `k` more.
+    #[inline(always)]
+    fn has_room(&self, len: usize, k: usize) -> bool {
+        self.partials.len() == len && self.parents.capacity() - len >= k && self.partials.capacity() - len >= k
     }
 
     /// Records a new input with the given value.
     pub(crate) fn record_input(&mut self, value: T) -> u32 {
-        let index = self.open_node();
+        let index = self.open_node(1);
         if index != 0 {
             self.edge(0, T::zero(), true);
             self.inputs.push(index);
@@ -281,9 +340,8 @@ impl<T: Real> Tape<T> {
         args: impl FnOnce() -> Vec<Arg<T>>,
     ) -> u32 {
         self.check(parent.1);
-        let index = self.open_node();
+        let index = self.push_node([(parent.0, partial)]);
         if index != 0 {
-            self.node_edges([(parent.0, partial)]);
             if self.trace.is_some() {
                 self.log(op, value, args());
             }
@@ -296,9 +354,8 @@ impl<T: Real> Tape<T> {
     pub(crate) fn record_2(&mut self, a: (u32, u32), da: T, b: (u32, u32), db: T, value: T, op: NodeOp) -> u32 {
         self.check(a.1);
         self.check(b.1);
-        let index = self.open_node();
+        let index = self.push_node([(a.0, da), (b.0, db)]);
         if index != 0 {
-            self.node_edges([(a.0, da), (b.0, db)]);
             if self.trace.is_some() {
                 self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
             }
@@ -318,7 +375,7 @@ impl<T: Real> Tape<T> {
         for &(_, generation, _) in edges {
             self.check(generation);
         }
-        let index = self.open_node();
+        let index = self.open_node(edges.len());
         if index != 0 {
             for (k, &(parent, _, partial)) in edges.iter().enumerate() {
                 self.edge(parent, partial, k == 0);
@@ -502,7 +559,7 @@ mod tests {
         // v1 = x, v2 = y, v3 = v1·v2 (partials y, x), v4 = sin(v3)
         let (x, y) = (2.0_f64, 3.0_f64);
         let mut tape = Tape::<f64>::new();
-        tape.restart(7, false);
+        tape.restart(7, false, usize::MAX);
         let vx = tape.record_input(x);
         let vy = tape.record_input(y);
         let v3 = tape.record_2((vx, 7), y, (vy, 7), x, x * y, NodeOp::Binary(Binary::Mul));
@@ -527,7 +584,7 @@ mod tests {
     #[test]
     fn foreign_generation_is_reported() {
         let mut tape = Tape::<f64>::new();
-        tape.restart(3, false);
+        tape.restart(3, false, usize::MAX);
         let a = tape.record_input(1.0);
         tape.record_1((a, 2), 1.0, 1.0, NodeOp::Unary(Unary::Neg), Vec::new);
         assert_eq!(tape.error, Some(Error::ForeignVariable));
