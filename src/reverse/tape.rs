@@ -292,7 +292,8 @@ impl<T: Real> Tape<T> {
             return 0;
         }
         let len = self.parents.len();
-        if !self.has_room(len, K) && !(self.grow(K) && self.has_room(len, K)) {
+        let room = self.has_room(len, K) || (self.grow(K) && self.has_room(len, K));
+        if !room {
             return 0;
         }
         // SAFETY: `has_room` checked that both arrays hold exactly `len`
@@ -341,10 +342,8 @@ impl<T: Real> Tape<T> {
     ) -> u32 {
         self.check(parent.1);
         let index = self.push_node([(parent.0, partial)]);
-        if index != 0 {
-            if self.trace.is_some() {
-                self.log(op, value, args());
-            }
+        if index != 0 && self.trace.is_some() {
+            self.log(op, value, args());
         }
         index
     }
@@ -355,10 +354,8 @@ impl<T: Real> Tape<T> {
         self.check(a.1);
         self.check(b.1);
         let index = self.push_node([(a.0, da), (b.0, db)]);
-        if index != 0 {
-            if self.trace.is_some() {
-                self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
-            }
+        if index != 0 && self.trace.is_some() {
+            self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
         }
         index
     }
