@@ -21,15 +21,24 @@ macro_rules! element {
         impl Element for $t {
             fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
                 let ((a, ta), (b, tb)) = (a, b);
+                let fits = |rows: usize, cols: usize, len: usize| {
+                    rows.checked_mul(cols).is_some_and(|size| size <= len && size <= isize::MAX as usize)
+                };
                 assert!(
-                    a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-                    "gemm: slices too short"
+                    fits(m, k, a.len()) && fits(k, n, b.len()) && fits(m, n, c.len()),
+                    "gemm: slices of {}, {} and {} elements cannot hold {m}×{k}, {k}×{n} and {m}×{n} matrices",
+                    a.len(),
+                    b.len(),
+                    c.len()
                 );
                 // Row and column strides of op(A) (m×k) and op(B) (k×n).
                 let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
                 let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-                // SAFETY: the slices hold m·k, k·n and m·n elements (checked
-                // above) and every index the strides reach lies within them.
+                // SAFETY: the slices hold at least m·k, k·n and m·n elements,
+                // each product computed without overflow and at most
+                // isize::MAX (asserted above), so the strides fit in isize and
+                // every index they reach, (rows − 1)·row stride + (cols − 1)·
+                // column stride < rows·cols, lies within its slice.
                 unsafe {
                     matrixmultiply::$kernel(
                         m,
@@ -84,6 +93,11 @@ pub enum TensorError {
     },
     /// A class label out of range, or another bad argument.
     BadArgument(String),
+    /// The shape has more elements than memory can address.
+    TooLarge {
+        /// The shape asked for.
+        shape: Vec<usize>,
+    },
 }
 
 impl fmt::Display for TensorError {
@@ -93,14 +107,18 @@ impl fmt::Display for TensorError {
                 write!(f, "{op}: shapes {left:?} and {right:?} do not fit together")
             }
             TensorError::SizeMismatch { shape, elements } => {
-                write!(
-                    f,
-                    "shape {shape:?} holds {} elements, not {elements}",
-                    shape.iter().product::<usize>()
-                )
+                match element_count::<u8>(shape) {
+                    Ok(size) => write!(f, "shape {shape:?} holds {size} elements, not {elements}"),
+                    Err(_) => write!(f, "shape {shape:?} is too large to hold {elements} elements"),
+                }
             }
             TensorError::BadAxis { axis, shape } => write!(f, "axis {axis} does not exist in shape {shape:?}"),
             TensorError::BadArgument(message) => f.write_str(message),
+            TensorError::TooLarge { shape } => write!(
+                f,
+                "shape {shape:?} has more elements than memory can address (at most {} bytes in all)",
+                isize::MAX
+            ),
         }
     }
 }
@@ -128,7 +146,7 @@ impl<T: Element> Array<T> {
     /// # Errors
     /// [`TensorError::SizeMismatch`] if `data` does not fill `shape`.
     pub fn new(shape: Vec<usize>, data: Vec<T>) -> Result<Self, TensorError> {
-        if shape.iter().product::<usize>() != data.len() {
+        if element_count::<T>(&shape)? != data.len() {
             return Err(TensorError::SizeMismatch {
                 shape,
                 elements: data.len(),
@@ -138,15 +156,37 @@ impl<T: Element> Array<T> {
     }
 
     /// An array of one value.
+    ///
+    /// # Panics
+    /// If the shape has more elements than memory can address (before
+    /// allocating anything); use [`Array::try_full`] for shapes from data.
     pub fn full(shape: Vec<usize>, value: T) -> Self {
-        let len = shape.iter().product();
-        Array {
-            shape,
-            data: vec![value; len],
+        match Self::try_full(shape, value) {
+            Ok(array) => array,
+            Err(error) => panic!("Array::full: {error}; use Array::try_full for shapes computed from data"),
         }
     }
 
+    /// An array of one value, or [`TensorError::TooLarge`] if the shape has
+    /// more elements than memory can address.
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorError};
+    /// assert_eq!(Array::try_full(vec![2, 2], 1.0).unwrap().data(), &[1.0; 4]);
+    /// assert!(matches!(Array::try_full(vec![1 << 32, 1 << 32], 0.0), Err(TensorError::TooLarge { .. })));
+    /// ```
+    pub fn try_full(shape: Vec<usize>, value: T) -> Result<Self, TensorError> {
+        let len = element_count::<T>(&shape)?;
+        Ok(Array {
+            shape,
+            data: vec![value; len],
+        })
+    }
+
     /// An array of zeros.
+    ///
+    /// # Panics
+    /// As [`Array::full`].
     pub fn zeros(shape: Vec<usize>) -> Self {
         Self::full(shape, T::zero())
     }
@@ -237,9 +277,9 @@ impl<T: Element> Array<T> {
             left: self.shape.clone(),
             right: other.shape.clone(),
         })?;
+        let len = element_count::<T>(&shape)?;
         let a = BroadcastIndex::new(&self.shape, &shape);
         let b = BroadcastIndex::new(&other.shape, &shape);
-        let len = shape.iter().product();
         let data = (0..len)
             .map(|i| f(self.data[a.source(i)], other.data[b.source(i)]))
             .collect();
@@ -358,7 +398,8 @@ impl<T: Element> Array<T> {
         let batch: usize = self.shape[..ra - 2].iter().product();
         let mut shape = self.shape[..ra - 2].to_vec();
         shape.extend([m, n]);
-        let mut data = vec![T::zero(); batch * m * n];
+        // The operands' sizes are valid; the result's (m·n per batch) is checked.
+        let mut data = vec![T::zero(); element_count::<T>(&shape)?];
         for b in 0..batch {
             T::gemm(
                 m,
@@ -422,9 +463,11 @@ impl<T: Element> Array<T> {
                     right: part.shape.clone(),
                 });
             }
-            shape[axis] += part.shape[axis];
+            shape[axis] = shape[axis]
+                .checked_add(part.shape[axis])
+                .ok_or_else(|| TensorError::TooLarge { shape: shape.clone() })?;
         }
-        let mut data = Vec::with_capacity(shape.iter().product());
+        let mut data = Vec::with_capacity(element_count::<T>(&shape)?);
         for o in 0..outer {
             for part in parts {
                 let width = part.shape[axis] * inner;
@@ -460,6 +503,22 @@ impl<T: Element> Array<T> {
         }
         Ok(Array { shape, data })
     }
+}
+
+/// The number of elements of `shape`, checked so that it, its bytes and the
+/// product of any of its axes (outer and inner sizes, strides, offsets) fit in
+/// `isize`: the shape of every array satisfies this, so index arithmetic on
+/// arrays cannot overflow.
+pub(crate) fn element_count<T>(shape: &[usize]) -> Result<usize, TensorError> {
+    let too_large = || TensorError::TooLarge { shape: shape.to_vec() };
+    let element_bytes = std::mem::size_of::<T>().max(1);
+    // Zero sizes count as 1 here, so that products of the other axes are bounded too.
+    let bytes = shape
+        .iter()
+        .try_fold(element_bytes, |bytes, &size| bytes.checked_mul(size.max(1)))
+        .filter(|&bytes| bytes <= isize::MAX as usize)
+        .ok_or_else(too_large)?;
+    Ok(if shape.contains(&0) { 0 } else { bytes / element_bytes })
 }
 
 /// The broadcast shape of `a` and `b` (NumPy rules: align from the right;

@@ -1,0 +1,76 @@
+//! Shape arithmetic never overflows: every size and shape product is checked,
+//! so a huge shape is an error (or, in a constructor without `Result`, a
+//! panic before any allocation), never a wrapped size that a matrix kernel
+//! then reads past.
+
+use chainrule::tensor::{Array, Element, TensorError, TensorTape};
+
+const HUGE: usize = 1 << 32;
+
+fn too_large<T>(result: Result<T, TensorError>) -> bool {
+    matches!(result, Err(TensorError::TooLarge { .. }))
+}
+
+#[test]
+fn a_shape_whose_size_overflows_is_refused() {
+    // 2^32 · 2^32 wraps to 0 in usize: it must not pass for an empty array.
+    assert!(too_large(Array::<f64>::new(vec![HUGE, HUGE], vec![])));
+    assert!(too_large(Array::<f64>::new(vec![HUGE, HUGE, 0], vec![])));
+    assert!(too_large(Array::<f64>::try_full(vec![usize::MAX, 2], 0.0)));
+    // More bytes than memory can address, even though the count fits.
+    assert!(too_large(Array::<f64>::new(vec![usize::MAX / 4], vec![])));
+    let message = Array::<f64>::new(vec![HUGE, HUGE], vec![]).unwrap_err().to_string();
+    assert!(message.contains("[4294967296, 4294967296]"), "{message}");
+}
+
+#[test]
+fn empty_arrays_with_large_axes_still_work() {
+    let a = Array::<f64>::new(vec![1 << 20, 0], vec![]).unwrap();
+    assert_eq!(a.len(), 0);
+    assert_eq!(a.sum_axis(0).unwrap().shape(), &[0]);
+    assert_eq!(a.reshape(vec![0, 1 << 20]).unwrap().shape(), &[0, 1 << 20]);
+    // An inner size of 0: the product is all zeros.
+    let (p, q) = (Array::<f64>::new(vec![3, 0], vec![]).unwrap(), Array::<f64>::new(vec![0, 4], vec![]).unwrap());
+    assert_eq!(p.matmul(&q).unwrap(), Array::zeros(vec![3, 4]));
+}
+
+#[test]
+fn full_and_zeros_panic_before_allocating_a_huge_shape() {
+    let panic = std::panic::catch_unwind(|| Array::<f64>::zeros(vec![HUGE, HUGE])).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("try_full"), "{message}");
+}
+
+#[test]
+fn products_of_valid_shapes_that_overflow_are_refused() {
+    // Valid, empty operands whose product or broadcast would not be.
+    let tall = Array::<f64>::new(vec![HUGE, 0], vec![]).unwrap();
+    let wide = Array::<f64>::new(vec![0, HUGE], vec![]).unwrap();
+    assert!(too_large(tall.matmul(&wide)));
+    assert!(too_large(tall.matmul_transposed(false, &tall, true)));
+    let column = Array::<f64>::new(vec![HUGE, 1, 0], vec![]).unwrap();
+    let row = Array::<f64>::new(vec![1, HUGE, 0], vec![]).unwrap();
+    assert!(too_large(column.add(&row)));
+    let half = Array::<f64>::new(vec![0, usize::MAX / 2 + 1], vec![]).unwrap_err();
+    assert!(matches!(half, TensorError::TooLarge { .. }));
+    let big = Array::<f64>::new(vec![0, isize::MAX as usize / 8], vec![]).unwrap();
+    assert!(too_large(Array::concat(&[&big, &big], 1)));
+    // The same through the tape.
+    let tape = TensorTape::<f64>::new();
+    let (t, w) = (tape.input(tall), tape.input(wide));
+    assert!(too_large(t.matmul(&w)));
+}
+
+#[test]
+fn gemm_checks_its_slices_with_checked_arithmetic() {
+    // m·k wraps to 0: the kernel must not be called with empty slices.
+    let call = || f64::gemm(HUGE, HUGE, 1, (&[], false), (&[], false), &mut []);
+    let panic = std::panic::catch_unwind(call).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("cannot hold"), "{message}");
+    let short = std::panic::catch_unwind(|| f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut [0.0; 3]));
+    assert!(short.is_err());
+    let mut c = [0.0; 4];
+    f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut c);
+    assert_eq!(c, [2.0; 4]);
+}
