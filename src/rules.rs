@@ -381,9 +381,10 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
         Binary::Sub => (a - b, one, -one),
         Binary::Mul => (a * b, b, a),
         Binary::Div => {
-            let inv = b.recip();
-            let v = a * inv;
-            (v, inv, -v * inv)
+            // a / b itself (not a·(1/b), which can differ in the last bit):
+            // AD must not change the program's values.
+            let v = a / b;
+            (v, b.recip(), -(v / b))
         }
         Binary::Rem => (a % b, one, -(a / b).trunc()),
         Binary::Powf => {

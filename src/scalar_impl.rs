@@ -8,7 +8,12 @@
 //! - `fn constant(value: S) -> Self`: a number that does not move;
 //! - `fn lift_unary(self, op: Unary) -> Self`;
 //! - `fn lift_binary(self, op: Binary, other: Self) -> Self`;
-//! - `fn lift_mul_add(self, a: Self, b: Self) -> Self`.
+//! - `fn lift_mul_add(self, a: Self, b: Self) -> Self`;
+//! - `fn lift_strong_mul(self, other: Self) -> Self`: the chain rule's
+//!   strong-zero product, whose value must be the strong product of the
+//!   values (so nested derivatives have the same values as plain ones);
+//! - `fn is_exact_zero(&self) -> bool`: the number is the constant 0, every
+//!   derivative part included (a tape variable whose value is 0 is not).
 //!
 //! Writing it once keeps `Dual`, `DualN` and `Var` from growing three copies
 //! of sixty methods that could drift apart.
@@ -25,6 +30,10 @@ macro_rules! impl_real_number {
             #[inline(always)]
             fn apply_binary(self, op: $crate::rules::Binary, other: Self) -> Self {
                 self.lift_binary(op, other)
+            }
+            #[inline(always)]
+            fn strong_mul(self, incoming: Self) -> Self {
+                self.lift_strong_mul(incoming)
             }
         }
 

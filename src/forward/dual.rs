@@ -67,11 +67,13 @@ impl<T: Real> Dual<T> {
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
-        // Plain arithmetic first; the strong-zero guard only when a NaN says a
-        // 0·∞ may have happened (see `Real::PRIMITIVE`).
-        let plain = slope * self.tangent;
-        let tangent = if T::PRIMITIVE && !plain.is_nan() {
-            plain
+        // On primitive floats, plain arithmetic first and the strong-zero
+        // guard only when a NaN says a 0·∞ may have happened (see
+        // `Real::PRIMITIVE`). Composite tangents (tape variables, duals) go
+        // straight to the guarded product: computing both would record twice.
+        let tangent = if T::PRIMITIVE {
+            let plain = slope * self.tangent;
+            if plain.is_nan() { chain(slope, self.tangent) } else { plain }
         } else {
             chain(slope, self.tangent)
         };
@@ -81,9 +83,13 @@ impl<T: Real> Dual<T> {
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
-        let plain = da * self.tangent + db * other.tangent;
-        let tangent = if T::PRIMITIVE && !plain.is_nan() {
-            plain
+        let tangent = if T::PRIMITIVE {
+            let plain = da * self.tangent + db * other.tangent;
+            if plain.is_nan() {
+                chain(da, self.tangent) + chain(db, other.tangent)
+            } else {
+                plain
+            }
         } else {
             chain(da, self.tangent) + chain(db, other.tangent)
         };
@@ -95,6 +101,21 @@ impl<T: Real> Dual<T> {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
         let tangent = chain(d_self, self.tangent) + chain(d_a, a.tangent) + chain(d_b, b.tangent);
         Dual { value, tangent }
+    }
+
+    /// The chain rule's strong-zero product (see [`rules::chain`]) on dual
+    /// numbers: its value is the strong product of the values, so a nested
+    /// derivative's value equals the plain one, and its tangent follows the
+    /// product rule.
+    #[inline(always)]
+    fn lift_strong_mul(self, other: Self) -> Self {
+        if self.is_exact_zero() || other.is_exact_zero() {
+            return Dual::constant(T::zero());
+        }
+        Dual {
+            value: chain(self.value, other.value),
+            tangent: chain(other.value, self.tangent) + chain(self.value, other.tangent),
+        }
     }
 }
 

@@ -139,6 +139,22 @@ impl<T: Real, const N: usize> DualN<T, N> {
             moving: self.moving | a.moving | b.moving,
         }
     }
+
+    /// The strong-zero product, as `Dual`'s: value from the values' strong
+    /// product, tangents by the product rule.
+    #[inline(always)]
+    fn lift_strong_mul(self, other: Self) -> Self {
+        if self.is_exact_zero() || other.is_exact_zero() {
+            return DualN::constant(T::zero());
+        }
+        DualN {
+            value: chain(self.value, other.value),
+            tangents: std::array::from_fn(|k| {
+                chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k])
+            }),
+            moving: self.moving | other.moving,
+        }
+    }
 }
 
 impl_real_number!([T: Real, const N: usize] DualN<T, N>, T);

@@ -212,9 +212,12 @@ impl<T: TapeScalar> Var<T> {
         self.value
     }
 
+    /// Whether this is the constant 0. A recorded variable whose value
+    /// happens to be 0 is not: it still carries derivatives, and treating it
+    /// as a strong zero would drop them (reverse-over-forward nesting).
     #[inline(always)]
     fn is_exact_zero(&self) -> bool {
-        self.value.is_zero()
+        self.index == 0 && self.value.is_zero()
     }
 
     /// This thread's tape, for recording one operation.
@@ -242,6 +245,26 @@ impl<T: TapeScalar> Var<T> {
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
+        self.record_binary(other, value, da, db, op)
+    }
+
+    /// The strong-zero product (see [`rules::chain`]): nothing recorded when
+    /// either factor is the constant 0; otherwise a product node whose value
+    /// is the strong product of the values (0 when either is 0, even against
+    /// ∞) and whose partials are the product rule's.
+    #[inline(always)]
+    fn lift_strong_mul(self, other: Self) -> Self {
+        if self.is_exact_zero() || other.is_exact_zero() {
+            return Var::constant(T::zero());
+        }
+        let value = rules::chain(self.value, other.value);
+        self.record_binary(other, value, other.value, self.value, Binary::Mul)
+    }
+
+    /// Records `op(self, other) = value` with partials `da`, `db`; constant
+    /// arguments get no edge, and two constants make a constant.
+    #[inline(always)]
+    fn record_binary(self, other: Self, value: T, da: T, db: T, op: Binary) -> Self {
         let node_op = NodeOp::Binary(op);
         let args = || vec![self.arg(), other.arg()];
         let (index, generation) = match (self.index, other.index) {

@@ -1,0 +1,107 @@
+//! Small tests of every path that runs `unsafe` code: the tape's unchecked
+//! edge writes (and their growth, limits and nesting), the thread-local tape
+//! accessor, and the matrix kernels behind tensors. They are sized to run
+//! under Miri too (`cargo +nightly miri test --test soundness`), which checks
+//! for undefined behaviour that a plain run cannot see. Miri perturbs the
+//! last bits of transcendental functions on purpose, so results that involve
+//! them are compared with a tolerance.
+
+use chainrule::tensor::{Array, Element, TensorTape};
+use chainrule::{Dual, DualN, Error, Recording, TapeLimit, Var, grad, hessian, hvp};
+use num_traits::Float;
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-12 * x.abs().max(1.0))
+}
+
+fn poly<T: Float>(x: &[T]) -> T {
+    x[0] * x[1] + x[1].sin() * x[0].exp() - x[0].mul_add(x[1], x[1])
+}
+
+#[test]
+fn recordings_grow_through_several_reallocations() {
+    let rec = Recording::<f64>::new();
+    let x = rec.input(0.3);
+    let mut y = x;
+    for k in 0..300 {
+        y = if k % 2 == 0 { y.sin() + x } else { y * 0.5 };
+    }
+    let gradient = rec.gradient(y).unwrap();
+    assert!(gradient[0].is_finite());
+    let tangent = rec.jvp(&[1.0], &[y]).unwrap()[0];
+    assert!((tangent - gradient[0]).abs() < 1e-14, "{tangent} vs {gradient:?}");
+}
+
+#[test]
+fn every_tape_scalar_records_and_sweeps() {
+    let x = [0.5, -1.25];
+    let g = grad(poly, &x).unwrap();
+    let h = hessian(poly, &x).unwrap();
+    let hv = hvp(poly, &x, &[1.0, 0.0]).unwrap();
+    assert!(close(&hv, &[h[(0, 0)], h[(1, 0)]]), "{hv:?} vs {h:?}");
+    let rec = Recording::<f32>::new();
+    let xs = rec.inputs(&[0.5, -1.25]);
+    let g32 = rec.gradient(poly(&xs)).unwrap();
+    assert!((g32[0] as f64 - g[0]).abs() < 1e-5);
+    let rec = Recording::<Dual<f32>>::new();
+    let v = rec.input(Dual::new(2.0, 1.0));
+    assert_eq!(rec.gradient(v * v).unwrap()[0], Dual::new(4.0, 2.0));
+    let rec = Recording::<DualN<f32, 8>>::new();
+    let v = rec.input(DualN::variable(2.0, 3));
+    assert_eq!(rec.gradient(v * v).unwrap()[0].tangents()[3], 2.0);
+}
+
+#[test]
+fn nested_recordings_dropped_out_of_order() {
+    let outer = Recording::<f64>::new();
+    let a = outer.input(2.0);
+    let _ = a * a;
+    let middle = Recording::<f64>::new();
+    let b = middle.input(1.0);
+    let inner = Recording::<f64>::new();
+    drop(middle);
+    let c = inner.input(3.0);
+    assert_eq!(inner.gradient(b * c), Err(Error::ForeignVariable));
+    drop(inner);
+    // The outer recording resumes, skipping the finished middle one.
+    assert_eq!(outer.gradient(a * a).unwrap(), vec![4.0]);
+    drop(outer);
+    assert!(std::panic::catch_unwind(|| (a * 1.0).value()).is_err());
+}
+
+#[test]
+fn a_full_tape_records_nothing_more() {
+    let rec = Recording::<f64>::with_tape_limit(100);
+    let mut y = rec.input(1.0);
+    for _ in 0..50 {
+        y = y * y + 1.0;
+    }
+    assert!(matches!(rec.gradient(y), Err(Error::TapeFull { limit: TapeLimit::Bytes(100), .. })));
+}
+
+#[test]
+fn variables_stay_on_their_thread_and_threads_record_alone() {
+    let handles: Vec<_> = (0..2)
+        .map(|k| std::thread::spawn(move || grad(|x: &[Var<f64>]| x[0].powi(3), &[k as f64 + 1.0]).unwrap()))
+        .collect();
+    let results: Vec<f64> = handles.into_iter().map(|h| h.join().unwrap()[0]).collect();
+    assert!(close(&results, &[3.0, 12.0]), "{results:?}");
+}
+
+#[test]
+fn matrix_kernels_stay_inside_their_slices() {
+    let a: Vec<f64> = (0..6).map(f64::from).collect();
+    let b: Vec<f64> = (0..12).map(f64::from).collect();
+    let mut c = vec![0.0; 8];
+    f64::gemm(2, 3, 4, (&a, false), (&b, false), &mut c);
+    assert_eq!(c, [20.0, 23.0, 26.0, 29.0, 56.0, 68.0, 80.0, 92.0]);
+    let at = Array::new(vec![3, 2], vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]).unwrap();
+    let bm = Array::new(vec![3, 4], b).unwrap();
+    assert_eq!(at.matmul_transposed(true, &bm, false).unwrap().data(), &c[..]);
+    let tape = TensorTape::<f32>::new();
+    let x = tape.input(Array::new(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap());
+    let loss = x.matmul(&x).unwrap().sum();
+    let grads = tape.backward(&loss).unwrap();
+    // d/dX Σ (X·X) = 1·Xᵀ + Xᵀ·1
+    assert_eq!(grads.of(&x).data(), &[7.0, 11.0, 9.0, 13.0]);
+}
