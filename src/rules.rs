@@ -21,7 +21,9 @@
 //! | `abs` at 0 | derivative 0 (the midpoint of the subgradient [-1, 1]) |
 //! | `max(a, b)`, `min(a, b)` at `a == b` | each argument gets 1/2 |
 //! | `max`/`min` with one NaN argument | the value is the other argument (IEEE `maxNum`), and so is the derivative |
-//! | `sqrt`, `cbrt` at 0 | derivative +∞ |
+//! | `sqrt`, `cbrt`, `ln`, `log2`, `log10` at +0 and −0 | slope +∞, the limit from the right (x → 0⁺); the same at every order (`sqrt` and `cbrt` have curvature −∞ there), so `sqrt(−x)` has slope −∞ at x = 0 by the chain rule; values keep their IEEE signs (`sqrt(−0) = −0`) |
+//! | `recip` at ±0 | slope −∞ (both one-sided limits agree) |
+//! | `powi(x, n)` for any `i32` `n`, `i32::MIN` included | `n·x^(n−1)` without integer overflow |
 //! | `powf(x, c)` at x = 0 | `c * 0^(c-1)`: 0 for c > 1, 1 for c = 1, +∞ for 0 < c < 1 |
 //! | `powf(x, 0)`, `powi(x, 0)` | derivative 0 everywhere, 0 included |
 //! | `powf(0, c)` w.r.t. the exponent | 0 when the value is 0 |
@@ -256,15 +258,32 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
         Unary::Powi(n) => match n {
             0 => (one, zero),
             1 => (x, one),
-            _ => (x.powi(n), lit::<T>(f64::from(n)) * x.powi(n - 1)),
+            _ => {
+                let v = x.powi(n);
+                // x^(n−1) without overflowing n − 1 at i32::MIN: x^n / x there.
+                let below = match n.checked_sub(1) {
+                    Some(m) => x.powi(m),
+                    None => v / x,
+                };
+                (v, lit::<T>(f64::from(n)) * below)
+            }
         },
         Unary::Sqrt => {
-            let v = x.sqrt();
-            (v, (v + v).recip())
+            // −0 counts as +0 (x + 0 is +0 for either zero), so that the slope
+            // at ±0 is +∞ and the curvature −∞, the limits from the right.
+            let v = (x + zero).sqrt();
+            (x.sqrt(), (v + v).recip())
         }
         Unary::Cbrt => {
             let v = x.cbrt();
-            (v, (lit::<T>(3.0) * v * v).recip())
+            let slope = if x == zero {
+                // 3v² would meet 0·∞ in its own derivative; x^(−2/3)/3 at +0
+                // keeps the right-hand limits of every order (+∞, −∞, ...).
+                lit::<T>(1.0 / 3.0) * (x + zero).powf(lit::<T>(-2.0 / 3.0))
+            } else {
+                (lit::<T>(3.0) * v * v).recip()
+            };
+            (v, slope)
         }
         Unary::Exp => {
             let v = x.exp();
@@ -275,9 +294,10 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
             (v, v * lit::<T>(std::f64::consts::LN_2))
         }
         Unary::ExpM1 => (x.exp_m1(), x.exp()),
-        Unary::Ln => (x.ln(), x.recip()),
-        Unary::Log2 => (x.log2(), (x * lit::<T>(std::f64::consts::LN_2)).recip()),
-        Unary::Log10 => (x.log10(), (x * lit::<T>(std::f64::consts::LN_10)).recip()),
+        // Slopes at ±0 are the right-hand limit +∞ (the logarithms live on x > 0).
+        Unary::Ln => (x.ln(), (x + zero).recip()),
+        Unary::Log2 => (x.log2(), (x + zero).recip() * lit::<T>(std::f64::consts::LOG2_E)),
+        Unary::Log10 => (x.log10(), (x + zero).recip() * lit::<T>(std::f64::consts::LOG10_E)),
         Unary::Ln1p => (x.ln_1p(), (one + x).recip()),
         Unary::Sin => {
             let (s, c) = x.sin_cos();
@@ -291,14 +311,23 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
             let v = x.tan();
             (v, one + v * v)
         }
-        Unary::Asin => (x.asin(), (one - x * x).sqrt().recip()),
-        Unary::Acos => (x.acos(), -(one - x * x).sqrt().recip()),
+        // (1 − x)(1 + x) rather than 1 − x²: exact near ±1.
+        Unary::Asin => (x.asin(), ((one - x) * (one + x)).sqrt().recip()),
+        Unary::Acos => (x.acos(), -((one - x) * (one + x)).sqrt().recip()),
         Unary::Atan => (x.atan(), (one + x * x).recip()),
         Unary::Sinh => (x.sinh(), x.cosh()),
         Unary::Cosh => (x.cosh(), x.sinh()),
         Unary::Tanh => {
             let v = x.tanh();
-            (v, one - v * v)
+            // 1 − tanh² cancels to 0 once tanh rounds to ±1 (|x| ≳ 19);
+            // 1/cosh² keeps its digits there (and underflows only with it).
+            let slope = if x.abs() < one {
+                (one - v) * (one + v)
+            } else {
+                let c = x.cosh();
+                (c * c).recip()
+            };
+            (v, slope)
         }
         // hypot(x, 1) = sqrt(x² + 1) without overflow for large |x|.
         Unary::Asinh => (x.asinh(), x.hypot(one).recip()),
@@ -317,10 +346,7 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
             };
             (x.abs(), slope)
         }
-        Unary::Sigmoid => {
-            let s = sigmoid(x);
-            (s, s * (one - s))
-        }
+        Unary::Sigmoid => sigmoid_and_slope(x),
         Unary::Softplus => {
             // max(x, 0) + ln(1 + e^-|x|): never overflows, exact for large |x|.
             let v = if x > zero { x } else { zero } + (-x.abs()).exp().ln_1p();
@@ -354,12 +380,21 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
 
 /// The logistic function, split by sign so that `e^x` never overflows.
 fn sigmoid<T: Float>(x: T) -> T {
+    sigmoid_and_slope(x).0
+}
+
+/// `σ(x)` and `σ′(x) = σ(x)·σ(−x)`, both from one `e^−|x|`: the slope keeps
+/// its digits in the tails, where `σ(1 − σ)` would cancel to 0.
+fn sigmoid_and_slope<T: Float>(x: T) -> (T, T) {
     let one = T::one();
     if x >= T::zero() {
-        (one + (-x).exp()).recip()
+        let e = (-x).exp();
+        let s = (one + e).recip();
+        (s, s * (e * s))
     } else {
         let e = x.exp();
-        e / (one + e)
+        let other = (one + e).recip(); // σ(−x)
+        (e * other, e * other * other)
     }
 }
 
@@ -386,14 +421,22 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
             let v = a / b;
             (v, b.recip(), -(v / b))
         }
-        Binary::Rem => (a % b, one, -(a / b).trunc()),
+        Binary::Rem => {
+            // ∂/∂b = −n for a % b = a − n·b. (a − r)/b is n up to rounding,
+            // so round it; trunc(a/b) is off by one where a/b rounds up to n + 1.
+            let r = a % b;
+            (r, one, -((a - r) / b).round())
+        }
         Binary::Powf => {
             let v = a.powf(b);
             // b·v/a keeps every order of derivative (also at b = 0, where it is
             // 0 but its derivative w.r.t. b is not); at a = 0 it is 0/0, so use
             // b·a^(b−1) there, and 0 for 0^0, where that would be 0·∞.
-            let d_base = if a != zero {
-                b * v / a
+            let d_base = if a != zero && v.is_normal() {
+                b * (v / a)
+            } else if a != zero {
+                // v over- or underflowed where b·a^(b−1) need not.
+                b * a.powf(b - one)
             } else if b == zero {
                 zero
             } else {
@@ -406,14 +449,16 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
             let ln_b = b.ln();
             let ln_a = a.ln();
             let v = ln_a / ln_b;
-            (v, (a * ln_b).recip(), -v / (b * ln_b))
+            (v, a.recip() / ln_b, -(v / ln_b) / b)
         }
         Binary::Atan2 => {
-            let r2 = a * a + b * b;
-            if r2 == zero {
+            // b/(a² + b²) as (b/r)/r with r = hypot(a, b): no overflow or
+            // underflow of the squares.
+            let r = a.hypot(b);
+            if r == zero {
                 (a.atan2(b), zero, zero)
             } else {
-                (a.atan2(b), b / r2, -a / r2)
+                (a.atan2(b), b / r / r, -(a / r) / r)
             }
         }
         Binary::Hypot => {

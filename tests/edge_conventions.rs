@@ -185,3 +185,72 @@ fn forward_and_reverse_share_one_recording() {
 fn c<T: Real>(value: f64) -> T {
     T::from_f64(value).unwrap()
 }
+
+/// (slope, curvature) of `f` at `x` by forward over forward, and the
+/// curvature by forward over reverse (`hessian`) and reverse over forward.
+fn second_order(x: f64, f: fn(Dual<Dual<f64>>) -> Dual<Dual<f64>>) -> (f64, f64) {
+    let y = f(Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0)));
+    (y.value.tangent, y.tangent.tangent)
+}
+
+#[test]
+fn singular_slopes_at_signed_zeros_take_the_right_hand_limit() {
+    // sqrt, cbrt and the logarithms: at +0 and −0 alike, slope +∞, and for
+    // sqrt and cbrt curvature −∞ (the limits as x → 0⁺), in every mode.
+    for zero in [0.0, -0.0] {
+        assert_eq!(slope_both_modes!(zero, |x| x.sqrt()), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(slope_both_modes!(zero, |x| x.cbrt()), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(slope_both_modes!(zero, |x| x.ln()), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(slope_both_modes!(zero, |x| x.log2()), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(slope_both_modes!(zero, |x| x.log10()), (f64::INFINITY, f64::INFINITY));
+        assert_eq!(second_order(zero, |x| x.sqrt()), (f64::INFINITY, f64::NEG_INFINITY));
+        assert_eq!(second_order(zero, |x| x.cbrt()), (f64::INFINITY, f64::NEG_INFINITY));
+        let h = chainrule::hessian(|v| v[0].sqrt(), &[zero]).unwrap();
+        assert_eq!(h[(0, 0)], f64::NEG_INFINITY);
+        let h = chainrule::hessian(|v| v[0].cbrt(), &[zero]).unwrap();
+        assert_eq!(h[(0, 0)], f64::NEG_INFINITY);
+    }
+    // The chain rule then gives sqrt(−x) slope −∞ at x = 0.
+    assert_eq!(
+        slope_both_modes!(0.0, |x| (-x).sqrt()),
+        (f64::NEG_INFINITY, f64::NEG_INFINITY)
+    );
+    // Values keep their IEEE sign: sqrt(−0) is −0.
+    assert!(derivative(|x: Dual<f64>| x, -0.0) == 1.0 && (-0.0f64).sqrt().is_sign_negative());
+    // 1/x has slope −∞ from either side.
+    assert_eq!(
+        slope_both_modes!(-0.0, |x| x.recip()),
+        (f64::NEG_INFINITY, f64::NEG_INFINITY)
+    );
+}
+
+#[test]
+fn integer_powers_at_the_ends_of_i32() {
+    // d/dx x^n = n·x^(n−1); at n = i32::MIN, x^(n−1) is computed without
+    // overflowing n − 1, and 2^(−2^31 − 1) underflows to 0: slope −0.
+    for n in [i32::MIN, i32::MIN + 1, i32::MAX] {
+        let (forward, reverse) = slope_both_modes!(2.0, |x| x.powi(n));
+        let expected = if n > 0 { f64::INFINITY } else { -0.0 };
+        assert_eq!((forward, reverse), (expected, expected), "n = {n}");
+        assert_eq!(forward.is_sign_negative(), n < 0);
+        let (forward, reverse) = slope_both_modes!(1.0, |x| x.powi(n));
+        assert_eq!((forward, reverse), (f64::from(n), f64::from(n)));
+        let (forward, reverse) = slope_both_modes!(-1.0, |x| x.powi(n));
+        let expected = f64::from(n) * (-1f64).powi(n.wrapping_sub(1) & 1);
+        assert_eq!((forward, reverse), (expected, expected), "n = {n}");
+    }
+    // Second order, where n − 2 would overflow too.
+    for n in [i32::MIN, i32::MIN + 1] {
+        let (_, curvature) = second_order(
+            1.0,
+            match n {
+                i32::MIN => |x| x.powi(i32::MIN),
+                _ => |x| x.powi(i32::MIN + 1),
+            },
+        );
+        let exact = f64::from(n) * (f64::from(n) - 1.0);
+        assert_eq!(curvature, exact, "n = {n}");
+        let h = chainrule::hessian(|v| v[0].powi(n), &[1.0]).unwrap();
+        assert_eq!(h[(0, 0)], exact, "n = {n}");
+    }
+}

@@ -35,7 +35,19 @@ fn functions<T: Real>() -> Vec<(&'static str, fn(T) -> T)> {
     ]
 }
 
-const POINTS: [f64; 11] = [0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1e-200, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+const POINTS: [f64; 11] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -2.0,
+    3.0,
+    1e-200,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+];
 
 /// (value, first, second derivative) of `f` at `x` in each nesting.
 fn all_nestings(k: usize, x: f64) -> Vec<(&'static str, [f64; 3])> {
@@ -52,7 +64,10 @@ fn all_nestings(k: usize, x: f64) -> Vec<(&'static str, [f64; 3])> {
     let f = functions::<DualN<DualN<f64, 2>, 2>>()[k].1;
     let inner = DualN::<f64, 2>::variable(x, 1);
     let y = f(DualN::new(inner, [DualN::constant(0.0), DualN::constant(1.0)]));
-    out.push(("DualN<DualN>", [y.value.value, y.value.tangents()[1], y.tangents()[1].tangents()[1]]));
+    out.push((
+        "DualN<DualN>",
+        [y.value.value, y.value.tangents()[1], y.tangents()[1].tangents()[1]],
+    ));
 
     let f = functions::<Dual<Var<f64>>>()[k].1;
     let rec = Recording::<f64>::new();
@@ -112,7 +127,10 @@ fn every_nesting_gives_the_same_value_slope_and_curvature() {
             let (reference_name, reference) = results[0];
             let plain = functions::<f64>()[k].1(x);
             if !agree(plain, reference[0]) {
-                failures.push(format!("{name} at {x}: plain value {plain}, {reference_name} {}", reference[0]));
+                failures.push(format!(
+                    "{name} at {x}: plain value {plain}, {reference_name} {}",
+                    reference[0]
+                ));
             }
             for (nesting, result) in &results[1..] {
                 for order in 0..3 {
@@ -126,19 +144,29 @@ fn every_nesting_gives_the_same_value_slope_and_curvature() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn rosenbrock<T: Real>(x: &[T]) -> T {
     let hundred = T::from(100.0).unwrap();
-    x.windows(2).map(|w| (T::one() - w[0]).powi(2) + hundred * (w[1] - w[0] * w[0]).powi(2)).sum()
+    x.windows(2)
+        .map(|w| (T::one() - w[0]).powi(2) + hundred * (w[1] - w[0] * w[0]).powi(2))
+        .sum()
 }
 
 /// H·v by reverse over forward: the gradient of the directional derivative.
 fn hvp_reverse_over_forward(x: &[f64], v: &[f64]) -> Vec<f64> {
     let rec = Recording::<f64>::new();
-    let inputs: Vec<Dual<Var<f64>>> =
-        x.iter().zip(v).map(|(&xi, &vi)| Dual::new(rec.input(xi), Var::constant(vi))).collect();
+    let inputs: Vec<Dual<Var<f64>>> = x
+        .iter()
+        .zip(v)
+        .map(|(&xi, &vi)| Dual::new(rec.input(xi), Var::constant(vi)))
+        .collect();
     rec.gradient(rosenbrock(&inputs).tangent).unwrap()
 }
 

@@ -76,7 +76,13 @@ fn a_full_tape_records_nothing_more() {
     for _ in 0..50 {
         y = y * y + 1.0;
     }
-    assert!(matches!(rec.gradient(y), Err(Error::TapeFull { limit: TapeLimit::Bytes(100), .. })));
+    assert!(matches!(
+        rec.gradient(y),
+        Err(Error::TapeFull {
+            limit: TapeLimit::Bytes(100),
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -221,7 +221,10 @@ fn an_outer_recording_dropped_before_the_nested_one_stays_finished() {
     drop(inner);
     // No recording is active now: the outer tape must not have come back.
     let revived = std::panic::catch_unwind(|| (a * 2.0).value());
-    assert!(revived.is_err(), "a variable of a finished recording was recorded again");
+    assert!(
+        revived.is_err(),
+        "a variable of a finished recording was recorded again"
+    );
     // And a new recording starts clean.
     let (value, gradient) = value_and_grad(|x| x[0] * x[0], &[3.0]).unwrap();
     assert_eq!((value, gradient), (9.0, vec![6.0]));
@@ -245,7 +248,11 @@ fn recordings_dropped_in_any_order_leave_the_thread_usable() {
             // differentiates its own variable, or reports that it is not.
             for (j, rec) in recordings.iter().enumerate() {
                 if let Some(rec) = rec {
-                    let innermost = recordings.iter().enumerate().rev().find_map(|(i, r)| r.as_ref().map(|_| i));
+                    let innermost = recordings
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .find_map(|(i, r)| r.as_ref().map(|_| i));
                     let result = rec.gradient(variables[j]);
                     if Some(j) == innermost {
                         assert_eq!(result, Ok(vec![1.0]), "order {order:?}, after {step} drops");
@@ -293,7 +300,13 @@ fn a_recording_larger_than_memory_is_tape_full_not_an_abort() {
         }
         let result = rec.gradient(y);
         assert!(
-            matches!(result, Err(Error::TapeFull { limit: TapeLimit::OutOfMemory { .. }, .. })),
+            matches!(
+                result,
+                Err(Error::TapeFull {
+                    limit: TapeLimit::OutOfMemory { .. },
+                    ..
+                })
+            ),
             "{result:?}"
         );
         println!("child finished: {}", result.unwrap_err());

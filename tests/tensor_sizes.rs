@@ -30,7 +30,10 @@ fn empty_arrays_with_large_axes_still_work() {
     assert_eq!(a.sum_axis(0).unwrap().shape(), &[0]);
     assert_eq!(a.reshape(vec![0, 1 << 20]).unwrap().shape(), &[0, 1 << 20]);
     // An inner size of 0: the product is all zeros.
-    let (p, q) = (Array::<f64>::new(vec![3, 0], vec![]).unwrap(), Array::<f64>::new(vec![0, 4], vec![]).unwrap());
+    let (p, q) = (
+        Array::<f64>::new(vec![3, 0], vec![]).unwrap(),
+        Array::<f64>::new(vec![0, 4], vec![]).unwrap(),
+    );
     assert_eq!(p.matmul(&q).unwrap(), Array::zeros(vec![3, 4]));
 }
 

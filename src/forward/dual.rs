@@ -73,7 +73,11 @@ impl<T: Real> Dual<T> {
         // straight to the guarded product: computing both would record twice.
         let tangent = if T::PRIMITIVE {
             let plain = slope * self.tangent;
-            if plain.is_nan() { chain(slope, self.tangent) } else { plain }
+            if plain.is_nan() {
+                chain(slope, self.tangent)
+            } else {
+                plain
+            }
         } else {
             chain(slope, self.tangent)
         };

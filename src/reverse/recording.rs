@@ -348,7 +348,11 @@ mod tests {
         let before = held_bytes();
         assert!(before >= 100_000 * 12, "{before}");
         drop(outer);
-        assert!(held_bytes() < before / 10, "{} of {before} bytes still held", held_bytes());
+        assert!(
+            held_bytes() < before / 10,
+            "{} of {before} bytes still held",
+            held_bytes()
+        );
         drop(inner);
     }
 }

@@ -22,7 +22,8 @@ macro_rules! element {
             fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
                 let ((a, ta), (b, tb)) = (a, b);
                 let fits = |rows: usize, cols: usize, len: usize| {
-                    rows.checked_mul(cols).is_some_and(|size| size <= len && size <= isize::MAX as usize)
+                    rows.checked_mul(cols)
+                        .is_some_and(|size| size <= len && size <= isize::MAX as usize)
                 };
                 assert!(
                     fits(m, k, a.len()) && fits(k, n, b.len()) && fits(m, n, c.len()),
@@ -106,12 +107,10 @@ impl fmt::Display for TensorError {
             TensorError::ShapeMismatch { op, left, right } => {
                 write!(f, "{op}: shapes {left:?} and {right:?} do not fit together")
             }
-            TensorError::SizeMismatch { shape, elements } => {
-                match element_count::<u8>(shape) {
-                    Ok(size) => write!(f, "shape {shape:?} holds {size} elements, not {elements}"),
-                    Err(_) => write!(f, "shape {shape:?} is too large to hold {elements} elements"),
-                }
-            }
+            TensorError::SizeMismatch { shape, elements } => match element_count::<u8>(shape) {
+                Ok(size) => write!(f, "shape {shape:?} holds {size} elements, not {elements}"),
+                Err(_) => write!(f, "shape {shape:?} is too large to hold {elements} elements"),
+            },
             TensorError::BadAxis { axis, shape } => write!(f, "axis {axis} does not exist in shape {shape:?}"),
             TensorError::BadArgument(message) => f.write_str(message),
             TensorError::TooLarge { shape } => write!(
