@@ -7,8 +7,11 @@
 use chainrule::{Dual, DualN, Real, Recording, Var, hessian, hvp};
 use num_traits::Float;
 
-/// (name, f) pairs of one variable, generic over every number type.
-fn functions<T: Real>() -> Vec<(&'static str, fn(T) -> T)> {
+/// A named function of one variable.
+type Named<T> = (&'static str, fn(T) -> T);
+
+/// Functions of one variable, generic over every number type.
+fn functions<T: Real>() -> Vec<Named<T>> {
     vec![
         ("x·x", |x| x * x),
         ("exp(−x²)", |x| (-x * x).exp()),
