@@ -7,8 +7,12 @@ use chainrule::tensor::{Array, nn::SplitMix64};
 use chainrule::{Dual, DualN, Real, Recording, value_and_grad};
 use num_traits::Float;
 
+/// A rule and the plain `f64` function it must match.
+type UnaryCase = (Unary, fn(f64) -> f64);
+type BinaryCase = (Binary, fn(f64, f64) -> f64);
+
 /// Every unary rule with the plain `f64` function it must match.
-fn unary_cases() -> Vec<(Unary, fn(f64) -> f64)> {
+fn unary_cases() -> Vec<UnaryCase> {
     vec![
         (Unary::Neg, |x| -x),
         (Unary::Recip, |x| 1.0 / x),
@@ -47,7 +51,7 @@ fn unary_cases() -> Vec<(Unary, fn(f64) -> f64)> {
     ]
 }
 
-fn binary_cases() -> Vec<(Binary, fn(f64, f64) -> f64)> {
+fn binary_cases() -> Vec<BinaryCase> {
     vec![
         (Binary::Add, |a, b| a + b),
         (Binary::Sub, |a, b| a - b),
