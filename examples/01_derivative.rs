@@ -17,9 +17,12 @@ fn main() {
     );
     for x in [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0] {
         let (value, slope) = value_and_derivative(f, x);
+        let exact = -2.0 * x * (-x * x).exp();
+        // At x = 0 both are −0 (IEEE keeps the sign of −2·0); adding 0 prints it as 0.
         println!(
-            "{x:>6.2}  {value:>12.9}  {slope:>22.16e}  {:>22.16e}",
-            -2.0 * x * (-x * x).exp()
+            "{x:>6.2}  {value:>12.9}  {:>22.16e}  {:>22.16e}",
+            slope + 0.0,
+            exact + 0.0
         );
     }
     // What the dual number carries: the value and the tangent, side by side.

@@ -16,7 +16,10 @@ fn main() -> Result<(), chainrule::Error> {
     let p = [1.0, 2.0, 3.0];
     let (x, y, z) = (p[0], p[1], p[2]);
     println!("forward (one pass, 3 tangents at once):\n{}", jacfwd(f, &p)?);
-    println!("reverse (one recording, 2 backward sweeps):\n{}", jacrev(f, &p)?);
+    println!(
+        "reverse (one recording, one backward sweep carrying both rows):\n{}",
+        jacrev(f, &p)?
+    );
     println!("auto (n = 3 > m = 2, so reverse):\n{}", jacobian(f, &p)?);
     println!(
         "closed form:\n[{}, {}, {}]\n[{}, {}, {}]",

@@ -158,6 +158,14 @@ pub fn jacfwd<S: Real>(
 /// assert_eq!(j.row(0), &[6.0, 3.0, 2.0]);
 /// ```
 ///
+/// `N` must be at least 1; `N = 0` is a compile-time error:
+///
+/// ```compile_fail
+/// # use num_traits::Float;
+/// # fn f<T: Float>(x: &[T]) -> Vec<T> { vec![x[0]] }
+/// let j = chainrule::jacfwd_chunked::<f64, 0>(f, &[1.0]);
+/// ```
+///
 /// # Errors
 /// As [`jacfwd`].
 pub fn jacfwd_chunked<S: Real, const N: usize>(
@@ -183,7 +191,7 @@ pub fn value_and_jacfwd<S: Real, const N: usize>(
     f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
     x: &[S],
 ) -> Result<(Vec<S>, Matrix<S>)> {
-    assert!(N > 0, "jacfwd_chunked needs at least one direction per pass (N > 0)");
+    const { assert!(N > 0, "jacfwd_chunked needs at least one direction per pass (N > 0)") };
     let n = x.len();
     let mut inputs: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
     if n == 0 {

@@ -137,8 +137,7 @@ impl<T: fmt::Debug> fmt::Debug for Matrix<T> {
 }
 
 impl<T: fmt::Display> fmt::Display for Matrix<T> {
-    /// One row per line, entries separated by spaces; honours precision,
-    /// e.g. `{:.3}`.
+    /// One row per line as `[a, b, c]`; honours precision, e.g. `{:.3}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for i in 0..self.rows {
             f.write_str("[")?;

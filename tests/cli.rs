@@ -271,3 +271,138 @@ fn help_explains_itself_with_examples() {
         assert!(text.contains("chainrule "), "{args:?}: {text}");
     }
 }
+
+/// Feeds `input` to the command's standard input from another thread, which
+/// stops quietly when the command stops reading (a refusal).
+fn chainrule_fed(args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the chainrule binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+#[test]
+fn endless_or_huge_input_is_refused_after_reading_only_the_limit() {
+    // /dev/zero never ends: reading stops a little past the limit.
+    let message = failure(&["grad", "--file", "/dev/zero", "--at", "x=1"]);
+    assert!(
+        message.contains("longer than the limit of 1000000 characters"),
+        "{message}"
+    );
+    // 20 MB on standard input likewise.
+    let out = chainrule_fed(&["eval", "--file", "-", "--at", "x=1"], vec![b'x'; 20_000_000]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than the limit"));
+    // Not UTF-8: said so, with the offset.
+    let out = chainrule_fed(&["eval", "--file", "-"], b"x + \xff".to_vec());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8 text (invalid byte at offset 4)"));
+}
+
+#[test]
+fn a_hundred_thousand_distinct_variables_parse_in_linear_time() {
+    // Before hashing, each new name was compared with every earlier one.
+    let source: Vec<String> = (0..100_000).map(|k| format!("v{k}")).collect();
+    let out = chainrule_fed(&["eval", "--file", "-"], source.join(" + ").into_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("variable 'v0' has no value"), "{stderr}");
+}
+
+#[test]
+fn traces_pictures_and_matrices_have_size_limits() {
+    let sum = vec!["x"; 300_000].join("+");
+    let out = chainrule_fed(&["trace", "--file", "-", "--at", "x=1"], sum.clone().into_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("300000 nodes, more than the 100000 a trace shows"),
+        "{stderr}"
+    );
+    let out = chainrule_fed(&["graph", "--file", "-", "--at", "x=1"], sum.into_bytes());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("more than the 2000 a picture shows; use --json"),
+        "{stderr}"
+    );
+    // A 1001×1001 Hessian is over the million entries the command line prints.
+    let names: Vec<String> = (0..1001).map(|k| format!("v{k}")).collect();
+    let at: Vec<String> = names.iter().map(|n| format!("{n}=1")).collect();
+    let message = failure(&["hessian", &names.join("*"), "--at", &at.join(",")]);
+    assert!(
+        message.contains("1001×1001, more than the 1000000 entries"),
+        "{message}"
+    );
+    // 1000 inputs are fine.
+    let h = json(&[
+        "hessian",
+        &names[..1000].join("+"),
+        "--at",
+        &at[..1000].join(","),
+        "--json",
+    ]);
+    assert_eq!(h["hessian"].as_array().unwrap().len(), 1000);
+}
+
+#[test]
+fn points_out_of_range_are_refused_like_literals() {
+    let at = failure(&["eval", "x", "--at", "x=1e400"]);
+    let literal = failure(&["eval", "1e400"]);
+    assert!(at.contains("number '1e400' is too large for a 64-bit float"), "{at}");
+    assert!(
+        literal.contains("number '1e400' is too large for a 64-bit float"),
+        "{literal}"
+    );
+    // Infinity spelled out is a deliberate choice, and accepted.
+    let value = json(&["eval", "x", "--at", "x=-inf", "--json"]);
+    assert_eq!(value["value"], "-Infinity");
+}
+
+#[test]
+fn echoed_input_cannot_act_on_the_terminal_and_stays_short() {
+    for source in ["x\u{1b}[2J + 1", "\u{202e}x + 1", "x + \u{7}"] {
+        let message = failure(&["eval", source, "--at", "x=1"]);
+        assert!(
+            !message.contains('\u{1b}') && !message.contains('\u{202e}') && !message.contains('\u{7}'),
+            "{message:?}"
+        );
+        assert!(message.contains("\\u{"), "{message:?}");
+    }
+    let message = failure(&["eval", "x", "--at", "x\u{1b}]0;pwned\u{7}=1"]);
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+    // A 999,999-character name: the message quotes a window of it.
+    let long = "a".repeat(999_999);
+    let out = chainrule_fed(&["eval", "--file", "-"], long.into_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stderr.len() < 1_000, "{} bytes of error message", out.stderr.len());
+}
+
+#[test]
+fn log_takes_an_optional_base() {
+    let value = json(&["eval", "log(8, 2) + log(e)", "--json"]);
+    assert_eq!(value["value"], 4.0);
+    let g = json(&["grad", "log(x, 10)", "--at", "x=100", "--json"]);
+    assert_eq!(numbers(&g["gradient"]), vec![1.0 / (100.0 * 10f64.ln())]);
+}
+
+#[test]
+fn sqrt_of_minus_x_at_zero_has_slope_minus_infinity() {
+    for mode in ["forward", "reverse"] {
+        let g = json(&["grad", "sqrt(-x)", "--at", "x=0", "--mode", mode, "--json"]);
+        assert_eq!(g["gradient"][0], "-Infinity", "{mode}");
+    }
+}
+
+#[test]
+fn hessian_at_the_ends_of_the_integer_powers() {
+    // x^-2147483647: the second derivative needs n − 2 = i32::MIN − 1.
+    let h = json(&["hessian", "x^-2147483647", "--at", "x=1", "--json"]);
+    assert_eq!(h["hessian"][0][0], -2147483647.0 * -2147483648.0);
+}

@@ -106,7 +106,12 @@ impl ExprError {
     /// token. Long inputs are shown as a window around the column.
     pub fn render(&self, source: &str) -> String {
         const WINDOW: usize = 60;
-        let chars: Vec<char> = source.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        // One column per character, so the carets stay aligned: characters
+        // that would act on the terminal show as spaces.
+        let chars: Vec<char> = source
+            .chars()
+            .map(|c| if acts_on_terminal(c) { ' ' } else { c })
+            .collect();
         let at = self.column.saturating_sub(1).min(chars.len());
         let start = at.saturating_sub(WINDOW / 2);
         let end = (start + WINDOW).min(chars.len());
@@ -119,13 +124,55 @@ impl ExprError {
     }
 }
 
+/// Whether `c` would act on a terminal or reorder text rather than print:
+/// control characters (ESC starts escape sequences) and the invisible
+/// formatting characters of Unicode (bidirectional overrides such as U+202E,
+/// zero-width characters, the byte-order mark).
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}')
+}
+
+/// The longest piece of user input a message quotes, in characters.
+pub const MAX_QUOTED: usize = 60;
+
+/// User input as a message may quote it: characters that would act on the
+/// terminal escaped as `\u{1b}`, and at most [`MAX_QUOTED`] characters, the
+/// middle elided with `…`.
+///
+/// ```
+/// use chainrule::expr::printable;
+/// assert_eq!(printable("x\u{1b}[2J"), "x\\u{1b}[2J");
+/// assert_eq!(printable(&"a".repeat(1000)).chars().count(), 61);
+/// ```
+pub fn printable(text: &str) -> String {
+    let count = text.chars().count();
+    let half = MAX_QUOTED / 2;
+    let mut out = String::new();
+    for (k, c) in text.chars().enumerate() {
+        if count > MAX_QUOTED && k >= half && k < count - half {
+            if k == half {
+                out.push('…');
+            }
+            continue;
+        }
+        if acts_on_terminal(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use ExprErrorKind::*;
+        let p = printable;
         match &self.kind {
-            UnexpectedCharacter(c) => write!(f, "unexpected character '{c}'"),
-            MalformedNumber(text) => write!(f, "malformed number '{text}'"),
-            NumberOutOfRange(text) => write!(f, "number '{text}' is too large for a 64-bit float"),
+            UnexpectedCharacter(c) => write!(f, "unexpected character '{}'", p(&c.to_string())),
+            MalformedNumber(text) => write!(f, "malformed number '{}'", p(text)),
+            NumberOutOfRange(text) => write!(f, "number '{}' is too large for a 64-bit float", p(text)),
             Empty => f.write_str("empty expression"),
             ExpectedOperand { found } => write!(f, "expected a number, variable, function or '(' but found {found}"),
             UnexpectedEnd { after } => write!(f, "the expression ends after {after}: an operand is missing"),
@@ -139,22 +186,25 @@ impl fmt::Display for ExprError {
                 name,
                 suggestion: Some(near),
             } => {
-                write!(f, "unknown function '{name}' (did you mean '{near}'?)")
+                write!(f, "unknown function '{}' (did you mean '{near}'?)", p(name))
             }
-            UnknownFunction { name, suggestion: None } => write!(f, "unknown function '{name}'"),
+            UnknownFunction { name, suggestion: None } => write!(f, "unknown function '{}'", p(name)),
             WrongArgumentCount { name, expected, found } => write!(
                 f,
-                "'{name}' takes {expected} argument{}, but {found} {} given",
+                "'{}' takes {expected} argument{}, but {found} {} given",
+                p(name),
                 if *expected == 1 { "" } else { "s" },
                 if *found == 1 { "was" } else { "were" }
             ),
             FunctionWithoutArguments(name) => {
                 write!(
                     f,
-                    "function '{name}' needs its arguments in parentheses, e.g. {name}(x)"
+                    "function '{}' needs its arguments in parentheses, e.g. {}(x)",
+                    p(name),
+                    p(name)
                 )
             }
-            NotAFunction(name) => write!(f, "'{name}' is not a function, so it cannot be called"),
+            NotAFunction(name) => write!(f, "'{}' is not a function, so it cannot be called", p(name)),
             TooDeep { limit } => write!(
                 f,
                 "parentheses and function calls are nested deeper than {limit} levels"
@@ -163,7 +213,10 @@ impl fmt::Display for ExprError {
                 write!(f, "the expression is {length} characters long; the limit is {limit}")
             }
             EmptyOutput => f.write_str("empty output between ';' separators"),
-            UnboundVariable(name) => write!(f, "variable '{name}' has no value (give it one with --at {name}=...)"),
+            UnboundVariable(name) => {
+                let name = p(name);
+                write!(f, "variable '{name}' has no value (give it one with --at {name}=...)")
+            }
         }
     }
 }

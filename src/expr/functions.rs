@@ -21,7 +21,9 @@ impl Function {
     }
 }
 
-/// Every function name, as users write it. `log` is the natural logarithm.
+/// Every function name, as users write it. `log` is the natural logarithm
+/// with one argument; the parser also accepts `log(x, base)`, the logarithm
+/// in a base, as the library's `Float::log(self, base)`.
 pub const FUNCTIONS: &[(&str, Function)] = &[
     ("sin", Function::Unary(Unary::Sin)),
     ("cos", Function::Unary(Unary::Cos)),

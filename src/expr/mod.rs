@@ -15,8 +15,9 @@
 //!   parentheses. No implicit multiplication: `2x` is an error.
 //! - Functions of one argument: `sin cos tan asin acos atan sinh cosh tanh
 //!   asinh acosh atanh exp exp2 expm1 ln log log2 log10 log1p sqrt cbrt abs
-//!   sigmoid softplus` (`log` is the natural logarithm); of two: `pow atan2
-//!   hypot max min`.
+//!   sigmoid softplus` (`log(x)` is the natural logarithm); of two: `pow
+//!   atan2 hypot max min`, and `log(x, base)`, the logarithm in a base (the
+//!   library's `Float::log(x, base)`).
 //! - Several outputs are separated by `;`.
 //!
 //! # Untrusted input
@@ -46,7 +47,7 @@ mod lexer;
 mod parser;
 mod program;
 
-pub use error::{ExprError, ExprErrorKind};
+pub use error::{ExprError, ExprErrorKind, MAX_QUOTED, printable};
 pub use functions::{CONSTANTS, FUNCTIONS, Function, lookup_constant, lookup_function, suggest_function};
 pub use parser::parse;
 pub use program::{Bound, Node, Program};

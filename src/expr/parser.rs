@@ -17,6 +17,8 @@
 //! `^` binds tighter than unary minus: `-x^2` is `-(x^2)` and `2^-x` is
 //! `2^(-x)`.
 
+use std::collections::HashMap;
+
 use super::error::{ExprError, ExprErrorKind};
 use super::functions::{CONSTANTS, Function, lookup_constant, lookup_function, suggest_function};
 use super::lexer::{Token, TokenKind, tokenize};
@@ -54,6 +56,7 @@ pub fn parse(source: &str) -> Result<Program, ExprError> {
         pos: 0,
         end_column: length + 1,
         depth: 0,
+        variable_index: HashMap::new(),
         program: Program {
             nodes: Vec::new(),
             spans: Vec::new(),
@@ -68,6 +71,9 @@ pub fn parse(source: &str) -> Result<Program, ExprError> {
 struct Parser<'t> {
     tokens: &'t [Token],
     pos: usize,
+    /// Index of each variable seen so far in `program.variables`: a hash
+    /// lookup keeps parsing linear in the number of distinct variables.
+    variable_index: HashMap<String, usize>,
     /// Column just past the last character, where "unexpected end" points.
     end_column: usize,
     depth: usize,
@@ -303,13 +309,11 @@ impl Parser<'_> {
                 } else if lookup_function(&name).is_some() {
                     Err(Self::error(ExprErrorKind::FunctionWithoutArguments(name), &token))
                 } else {
-                    let index = match self.program.variables.iter().position(|v| *v == name) {
-                        Some(index) => index,
-                        None => {
-                            self.program.variables.push(name);
-                            self.program.variables.len() - 1
-                        }
-                    };
+                    let next = self.program.variables.len();
+                    let index = *self.variable_index.entry(name).or_insert_with_key(|name| {
+                        self.program.variables.push(name.clone());
+                        next
+                    });
                     Ok(self.push(Node::Variable(index), token.column, token.width))
                 }
             }
@@ -385,6 +389,11 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
+        // `log(x)` is ln(x); `log(x, base)` is the library's `Float::log`.
+        let function = match function {
+            Function::Unary(Unary::Ln) if name == "log" && args.len() == 2 => Function::Binary(Binary::Log),
+            other => other,
+        };
         if args.len() != function.arity() {
             let kind = ExprErrorKind::WrongArgumentCount {
                 name: name.to_string(),

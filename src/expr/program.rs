@@ -74,10 +74,15 @@ impl Program {
     /// [`ExprErrorKind::UnboundVariable`], located at the variable's first
     /// use, if the program uses a name that is not among `inputs`.
     pub fn bind<S: AsRef<str>>(&self, inputs: &[S]) -> Result<Bound<'_>, ExprError> {
+        // First position of each input name: one hash lookup per variable.
+        let mut positions = std::collections::HashMap::with_capacity(inputs.len());
+        for (slot, input) in inputs.iter().enumerate().rev() {
+            positions.insert(input.as_ref(), slot);
+        }
         let mut slots = Vec::with_capacity(self.variables.len());
         for (index, name) in self.variables.iter().enumerate() {
-            match inputs.iter().position(|input| input.as_ref() == name) {
-                Some(slot) => slots.push(slot),
+            match positions.get(name.as_str()) {
+                Some(&slot) => slots.push(slot),
                 None => {
                     let node = self.nodes.iter().position(|n| *n == Node::Variable(index)).unwrap_or(0);
                     let (column, width) = self.spans[node];

@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use chainrule::expr::{lookup_constant, lookup_function};
+use crate::limits::read_expression;
+use chainrule::expr::{lookup_constant, lookup_function, printable};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -132,7 +133,7 @@ pub struct Common {
     #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
     pub at: Option<String>,
 
-    /// Print one JSON object instead of a table (full precision; NaN and
+    /// Print one JSON object instead of the table or picture (full precision; NaN and
     /// infinities as the strings "NaN", "Infinity", "-Infinity")
     #[arg(long)]
     pub json: bool,
@@ -162,10 +163,13 @@ impl Common {
     pub fn source(&self) -> Result<String, String> {
         match (&self.expr, &self.file) {
             (Some(expr), _) => Ok(expr.clone()),
-            (None, Some(path)) if path.as_os_str() == "-" => std::io::read_to_string(std::io::stdin())
-                .map_err(|e| format!("cannot read the expression from standard input: {e}")),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the expression from '{}': {e}", path.display())),
+            (None, Some(path)) if path.as_os_str() == "-" => read_expression(std::io::stdin(), "standard input"),
+            (None, Some(path)) => {
+                let shown = format!("'{}'", printable(&path.to_string_lossy()));
+                let file =
+                    std::fs::File::open(path).map_err(|e| format!("cannot read the expression from {shown}: {e}"))?;
+                read_expression(file, &shown)
+            }
             (None, None) => Err("give an expression, or --file FILE".into()),
         }
     }
@@ -187,16 +191,19 @@ pub fn parse_point(text: Option<&str>) -> Result<Point, String> {
         return Err("--at is empty: give name=value pairs, e.g. --at x=1,y=2".into());
     }
     let mut point = Point::default();
+    let mut seen = std::collections::HashSet::new();
     for item in text.split(',') {
         let item = item.trim();
         if item.is_empty() {
             return Err(format!(
-                "--at '{text}' has an empty item: separate name=value pairs by single commas"
+                "--at '{}' has an empty item: separate name=value pairs by single commas",
+                printable(text)
             ));
         }
         let Some((name, value)) = item.split_once('=') else {
             return Err(format!(
-                "--at: '{item}' has no value: write {item}=VALUE, e.g. {item}=1.5"
+                "--at: '{item}' has no value: write {item}=VALUE, e.g. {item}=1.5",
+                item = printable(item)
             ));
         };
         let (name, value) = (name.trim(), value.trim());
@@ -204,27 +211,49 @@ pub fn parse_point(text: Option<&str>) -> Result<Point, String> {
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(format!(
-                "--at: '{name}' is not a variable name (letters, digits and '_', not starting with a digit)"
+                "--at: '{}' is not a variable name (letters, digits and '_', not starting with a digit)",
+                printable(name)
             ));
         }
         if lookup_function(name).is_some() || lookup_constant(name).is_some() {
             return Err(format!(
-                "--at: '{name}' is a built-in name (a function or constant), not a variable"
+                "--at: '{name}' is a built-in name (a function or constant), not a variable",
+                name = printable(name)
             ));
         }
         if value.is_empty() {
+            let name = printable(name);
             return Err(format!("--at: '{name}' has an empty value: write {name}=VALUE"));
         }
-        let number: f64 = value
-            .parse()
-            .map_err(|_| format!("--at: '{value}' is not a number (in '{item}')"))?;
-        if point.names.iter().any(|n| n == name) {
-            return Err(format!("--at: '{name}' is given twice"));
+        let number: f64 = value.parse().map_err(|_| {
+            format!(
+                "--at: '{}' is not a number (in '{}')",
+                printable(value),
+                printable(item)
+            )
+        })?;
+        if number.is_infinite() && !spells_infinity(value) {
+            // As for a literal in the expression: refuse rather than round to ∞.
+            return Err(format!(
+                "--at: number '{}' is too large for a 64-bit float (in '{}')",
+                printable(value),
+                printable(item)
+            ));
+        }
+        if !seen.insert(name) {
+            return Err(format!("--at: '{}' is given twice", printable(name)));
         }
         point.names.push(name.to_string());
         point.values.push(number);
     }
     Ok(point)
+}
+
+/// Whether `value` names infinity itself (`inf`, `-infinity`, ...), which
+/// `--at` accepts, unlike a finite-looking number that overflows.
+fn spells_infinity(value: &str) -> bool {
+    let word = value.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    word == "inf" || word == "infinity"
 }
 
 #[cfg(test)]
@@ -250,5 +279,8 @@ mod tests {
         assert!(message("1x=2").contains("not a variable name"));
         assert!(message("pi=3").contains("built-in name"));
         assert!(message("x=").contains("empty value"));
+        assert!(message("x=1e400").contains("'1e400' is too large"));
+        assert!(message("x=-1e309").contains("too large"));
+        assert_eq!(parse_point(Some("x=-inf")).unwrap().values, [f64::NEG_INFINITY]);
     }
 }

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
+use chainrule::expr::printable;
 use chainrule::graph::{Graph, Trace, capture};
 use serde_json::Value;
 
 use crate::args::{Common, GradMode, PictureFormat};
+use crate::limits::{MAX_PICTURE_NODES, MAX_TRACE_NODES, check_nodes};
 use crate::output::Json;
 use crate::{Failure, Problem, Report, finish_json, finish_text};
 
@@ -23,8 +25,9 @@ fn direction(problem: &Problem, wrt: Option<&str>) -> Result<(String, Vec<f64>),
     let position = match wrt {
         Some(name) => names.iter().position(|n| n == name).ok_or_else(|| {
             Failure::Message(format!(
-                "--wrt: '{name}' is not an input (the inputs are the names in --at: {})",
-                names.join(", ")
+                "--wrt: '{}' is not an input (the inputs are the names in --at: {})",
+                printable(name),
+                printable(&names.join(", "))
             ))
         })?,
         None if names.is_empty() => {
@@ -79,6 +82,8 @@ fn trace_json(trace: &Trace, json: &mut Json) -> Value {
 pub fn trace(common: &Common, mode: GradMode, wrt: Option<&str>, of: usize) -> Result<Report, Failure> {
     let problem = Problem::new(common)?;
     let graph = graph_of(&problem)?;
+    let instead = "use 'chainrule grad' or 'jacobian' for the derivatives, or trace a smaller expression";
+    check_nodes("trace", graph.len(), MAX_TRACE_NODES, instead)?;
     let (trace, heading) = match mode {
         GradMode::Forward => {
             if of != 1 {
@@ -147,6 +152,13 @@ pub fn graph(
 ) -> Result<Report, Failure> {
     let problem = Problem::new(common)?;
     let graph = graph_of(&problem)?;
+    if common.json {
+        let instead = "draw a smaller expression";
+        check_nodes("graph's node list", graph.len(), MAX_TRACE_NODES, instead)?;
+    } else {
+        let instead = "use --json for the node list, or draw a smaller expression";
+        check_nodes("picture", graph.len(), MAX_PICTURE_NODES, instead)?;
+    }
     let direction = wrt.map(|name| direction(&problem, Some(name))).transpose()?;
     let seeds = seeds(&problem, of)?;
     let trace = graph.trace(direction.as_ref().map(|(_, d)| d.as_slice()), Some(&seeds))?;
@@ -178,7 +190,7 @@ pub fn graph(
             _ => {
                 return Err(Failure::Message(format!(
                     "cannot tell the picture format of '{}': name it .svg or .dot, or give --format svg|dot",
-                    path.display()
+                    printable(&path.to_string_lossy())
                 )));
             }
         },
@@ -191,9 +203,9 @@ pub fn graph(
         None => Ok(finish_text(picture, false)),
         Some(path) => {
             std::fs::write(path, picture)
-                .map_err(|e| Failure::Message(format!("cannot write '{}': {e}", path.display())))?;
+                .map_err(|e| Failure::Message(format!("cannot write '{}': {e}", printable(&path.to_string_lossy()))))?;
             Ok(finish_text(
-                format!("wrote {} ({} nodes)\n", path.display(), graph.len()),
+                format!("wrote {} ({} nodes)\n", printable(&path.to_string_lossy()), graph.len()),
                 false,
             ))
         }

@@ -2,6 +2,7 @@
 
 mod args;
 mod graphs;
+mod limits;
 mod output;
 
 use std::process::ExitCode;
@@ -236,6 +237,7 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
     let f = problem.bound()?;
     let x = &problem.point.values;
     let (n, m) = (x.len(), problem.program.output_count());
+    limits::check_matrix("Jacobian", m, n)?;
     let sweep = match mode {
         JacobianMode::Auto => Sweep::Auto.resolve(n, m),
         JacobianMode::Forward => Sweep::Forward,
@@ -279,6 +281,8 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
 fn hessian(common: &Common) -> Result<Report, Failure> {
     let problem = Problem::new(common)?;
     problem.require_scalar("hessian")?;
+    let n = problem.point.values.len();
+    limits::check_matrix("Hessian", n, n)?;
     let f = problem.bound()?;
     let (value, gradient, matrix) = value_grad_hessian(|v| f.eval_one(v), &problem.point.values)?;
     let rows = matrix.to_rows();

@@ -1,0 +1,142 @@
+//! Every numbered example and the tour, run as a user runs them, with what
+//! they print checked against the library and the closed forms they claim.
+
+use chainrule::api::Sweep;
+use chainrule::{derivative, hessian, hvp, jacfwd, value_and_grad};
+use num_traits::Float;
+
+/// What `cargo run --example name` prints (built with the test profile, so
+/// the test run's dependencies are reused).
+fn run_example(name: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "run",
+            "--quiet",
+            "--profile",
+            "test",
+            "--example",
+            name,
+            "--manifest-path",
+        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "example {name} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The numbers in `line`, in order (`[1, -2.5e-3]`, `f = 11.65, ...`).
+fn numbers(line: &str) -> Vec<f64> {
+    line.split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | '+')))
+        .filter_map(|word| word.trim_start_matches('+').parse().ok())
+        .collect()
+}
+
+/// The matrix printed on the lines after the line containing `heading`.
+fn matrix_after(text: &str, heading: &str) -> Vec<Vec<f64>> {
+    text.lines()
+        .skip_while(|line| !line.contains(heading))
+        .skip(1)
+        .take_while(|line| line.trim_start().starts_with('['))
+        .map(numbers)
+        .collect()
+}
+
+fn close(a: f64, b: f64, relative: f64) -> bool {
+    (a - b).abs() <= relative * a.abs().max(b.abs()).max(1e-300)
+}
+
+fn rosenbrock<T: Float>(v: &[T]) -> T {
+    (T::one() - v[0]).powi(2) + T::from(100.0).unwrap() * (v[1] - v[0] * v[0]).powi(2)
+}
+
+fn seed<T: Float>(x: T) -> T {
+    (-x * x).exp()
+}
+
+#[test]
+fn example_01_prints_the_library_slope_beside_its_closed_form() {
+    let text = run_example("01_derivative");
+    let rows: Vec<Vec<f64>> = text.lines().skip(1).take(8).map(numbers).collect();
+    assert_eq!(rows.len(), 8, "{text}");
+    for row in rows {
+        let x = row[0];
+        assert!(close(row[2], derivative(seed, x), 1e-15), "{row:?}");
+        assert!(close(row[2], row[3], 1e-15), "{row:?}");
+    }
+    assert!(
+        !text.contains("-0.0000000000000000e0"),
+        "negative zero printed:\n{text}"
+    );
+}
+
+#[test]
+fn example_02_prints_baydins_gradient_and_a_descending_rosenbrock() {
+    let text = run_example("02_gradient");
+    let first = numbers(text.lines().next().unwrap());
+    let (value, gradient) = value_and_grad(|x| x[0].ln() + x[0] * x[1] - x[1].sin(), &[2.0, 5.0]).unwrap();
+    assert!(close(first[2], value, 1e-6) && close(first[3], gradient[0], 1e-6) && close(first[4], gradient[1], 1e-6));
+    // "tape: N nodes, B bytes": what a recording of the same function holds.
+    let tape = numbers(text.lines().nth(1).unwrap());
+    let rec = chainrule::Recording::<f64>::new();
+    let x = rec.inputs(&[2.0, 5.0]);
+    let _ = x[0].ln() + x[0] * x[1] - x[1].sin();
+    assert_eq!(&tape[..2], &[rec.len() as f64, rec.tape_bytes() as f64], "{text}");
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|l| l.starts_with("iteration"))
+        .map(|l| numbers(l)[1])
+        .collect();
+    assert!(
+        values.len() >= 5 && values.windows(2).all(|w| w[1] < w[0]),
+        "{values:?}"
+    );
+}
+
+#[test]
+fn example_03_prints_equal_jacobians_and_the_mode_auto_chooses() {
+    let text = run_example("03_jacobian");
+    let closed = matrix_after(&text, "closed form");
+    assert_eq!(closed.len(), 2);
+    for heading in ["forward", "reverse", "auto"] {
+        assert_eq!(matrix_after(&text, heading), closed, "{heading}");
+    }
+    assert!(text.contains("so reverse") && Sweep::Auto.resolve(3, 2) == Sweep::Reverse);
+    let j = jacfwd(
+        |v| vec![v[0] * v[1] * v[2], v[0].sin() + v[1] * v[2] * v[2]],
+        &[1.0, 2.0, 3.0],
+    )
+    .unwrap();
+    assert_eq!(closed, j.to_rows());
+}
+
+#[test]
+fn example_04_prints_the_hessian_and_its_product() {
+    let text = run_example("04_hessian");
+    let h = hessian(rosenbrock, &[1.0, 2.0]).unwrap();
+    assert_eq!(matrix_after(&text, "Hessian by chainrule"), h.to_rows());
+    assert_eq!(matrix_after(&text, "closed form"), h.to_rows());
+    let product = hvp(rosenbrock, &[1.0, 2.0], &[1.0, 1.0]);
+    let line = text.lines().find(|l| l.starts_with("H·(1, 1)")).unwrap();
+    assert_eq!(numbers(line.split('=').nth(1).unwrap()), product.unwrap());
+}
+
+#[test]
+fn the_tour_prints_closed_forms_it_matches() {
+    let text = run_example("tour");
+    let slope = numbers(text.lines().nth(1).unwrap());
+    assert_eq!(slope[0], slope[1], "{text}");
+    assert!(close(slope[0], -2.0 * 1.5 * (-2.25f64).exp(), 1e-15));
+    let hessian_rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("4."))
+        .skip(1)
+        .take(2)
+        .map(numbers)
+        .collect();
+    assert_eq!(hessian_rows, vec![vec![402.0, -400.0], vec![-400.0, 200.0]]);
+}
