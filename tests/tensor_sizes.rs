@@ -1,7 +1,7 @@
 //! Shape arithmetic never overflows: every size and shape product is checked,
 //! so a huge shape is an error (or, in a constructor without `Result`, a
 //! panic before any allocation), never a wrapped size that a matrix kernel
-//! then reads past.
+//! then reads past. Tensors and gradients also know their tape.
 
 use chainrule::tensor::{Array, Element, TensorError, TensorTape};
 
@@ -76,4 +76,30 @@ fn gemm_checks_its_slices_with_checked_arithmetic() {
     let mut c = [0.0; 4];
     f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut c);
     assert_eq!(c, [2.0; 4]);
+}
+
+#[test]
+fn gradients_refuse_a_tensor_of_another_tape() {
+    let first = TensorTape::<f64>::new();
+    let a = first.input(Array::new(vec![2], vec![1.0, 2.0]).unwrap());
+    let loss = a.mul(&a).unwrap().sum();
+    let grads = first.backward(&loss).unwrap();
+    assert_eq!(grads.of(&a).data(), &[2.0, 4.0]);
+    // Same index, other tape: an unrelated gradient before, a panic now.
+    let second = TensorTape::<f64>::new();
+    let b = second.input(Array::new(vec![2], vec![5.0, 6.0]).unwrap());
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grads.of(&b))).unwrap_err();
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(message.contains("not from the swept tape"), "{message}");
+    // A cleared tape is a new tape to its old gradients.
+    let mut third = TensorTape::<f64>::new();
+    let c = third.input(Array::new(vec![1], vec![3.0]).unwrap());
+    let old = third.backward(&c.sum()).unwrap();
+    third.clear();
+    let d = third.input(Array::new(vec![1], vec![4.0]).unwrap());
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.of(&d))).is_err());
 }

@@ -67,6 +67,15 @@ struct Node<T> {
 /// ```
 pub struct TensorTape<T> {
     nodes: RefCell<Vec<Node<T>>>,
+    /// Unique among all tapes and renewed by `clear`, so gradients can tell
+    /// whether a tensor is one of theirs.
+    identity: u64,
+}
+
+/// A fresh tape identity.
+fn next_identity() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl<T: Element> Default for TensorTape<T> {
@@ -86,6 +95,8 @@ pub struct Tensor<'t, T> {
 pub struct Gradients<T> {
     grads: Vec<Option<Array<T>>>,
     shapes: Vec<Vec<usize>>,
+    /// The identity of the swept tape.
+    tape: u64,
 }
 
 impl<T: Element> Gradients<T> {
@@ -93,12 +104,13 @@ impl<T: Element> Gradients<T> {
     /// depend on it).
     ///
     /// # Panics
-    /// If `tensor` is from another tape (a programming error: take gradients
-    /// from the tape that recorded the tensor).
+    /// If `tensor` is from another tape, or recorded on the swept tape after
+    /// it was cleared (a programming error: take gradients from the sweep of
+    /// the tape that recorded the tensor).
     pub fn of(&self, tensor: &Tensor<'_, T>) -> Array<T> {
         assert!(
-            tensor.id < self.shapes.len(),
-            "Gradients::of: the tensor is not from the swept tape"
+            tensor.tape.identity == self.tape && tensor.id < self.shapes.len(),
+            "Gradients::of: the tensor is not from the swept tape; take its gradient from its own tape's backward"
         );
         self.grads[tensor.id]
             .clone()
@@ -111,6 +123,7 @@ impl<T: Element> TensorTape<T> {
     pub fn new() -> Self {
         TensorTape {
             nodes: RefCell::new(Vec::new()),
+            identity: next_identity(),
         }
     }
 
@@ -127,6 +140,7 @@ impl<T: Element> TensorTape<T> {
     /// Forgets every recorded tensor, keeping the tape for reuse.
     pub fn clear(&mut self) {
         self.nodes.get_mut().clear();
+        self.identity = next_identity();
     }
 
     fn push(&self, op: TensorOp, parents: Vec<usize>, value: Array<T>) -> Tensor<'_, T> {
@@ -307,7 +321,11 @@ impl<T: Element> TensorTape<T> {
             }
             grads[id] = Some(g);
         }
-        Ok(Gradients { grads, shapes })
+        Ok(Gradients {
+            grads,
+            shapes,
+            tape: self.identity,
+        })
     }
 }
 
