@@ -1,0 +1,107 @@
+//! Parses arbitrary text, then evaluates and differentiates it in every mode
+//! the library has, at a point chosen by the input's first bytes from values
+//! where conventions matter (0, −0, ±1, tiny, huge, ∞, NaN):
+//!
+//! - values: plain evaluation, `value_and_grad`, forward mode and the
+//!   captured graph give the same bits (AD never changes values);
+//! - first order: reverse gradient, forward gradient, `jacfwd`, `jacrev`,
+//!   the recording's forward sweep and the graph's tangents and adjoints;
+//! - second order: `hessian` against `hvp`, column by column;
+//! - the trace table and the DOT and SVG pictures are drawn.
+//!
+//! Derivatives must agree wherever both are finite, up to rounding (sums in
+//! different orders); nothing may panic.
+#![no_main]
+
+use chainrule::expr::parse;
+use chainrule::graph::capture;
+use libfuzzer_sys::fuzz_target;
+
+const POINTS: [f64; 16] = [
+    0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1e-300, -1e-300, 1e300, 0.1, 7.25, f64::INFINITY, f64::NEG_INFINITY,
+    f64::NAN, 2.0,
+];
+
+/// Whether two derivatives agree: equal, both NaN, or (both finite) within
+/// rounding of sums taken in different orders.
+fn agree(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan()) || !(a.is_finite() && b.is_finite()) || (a - b).abs() <= 1e-7 * (1.0 + a.abs().max(b.abs()))
+}
+
+fn same_bits(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+fn check(what: &str, text: &str, point: &[f64], a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ for {text:?} at {point:?}");
+    for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
+        assert!(agree(x, y), "{what}[{k}] differ for {text:?} at {point:?}: {x:e} vs {y:e}");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 4 || data.len() > 4000 {
+        return;
+    }
+    let (choice, rest) = data.split_at(4);
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let Ok(program) = parse(text) else { return };
+    let names: Vec<String> = program.variables().to_vec();
+    if names.len() > 12 || program.nodes().len() > 2000 {
+        return;
+    }
+    let point: Vec<f64> = (0..names.len()).map(|k| POINTS[(choice[k % 4] as usize + k) % POINTS.len()]).collect();
+    let f = program.bind(&names).expect("a program binds to its own variables");
+    let n = point.len();
+    let values = f.eval(&point);
+
+    // Values: unchanged by every mode.
+    let (forward_values, jf) = chainrule::api::value_and_jacfwd::<f64, 8>(|x| f.eval(x), &point).unwrap();
+    let (reverse_values, jr) = chainrule::value_and_jacobian(|x| f.eval(x), &point).unwrap();
+    let jr2 = chainrule::jacrev(|x| f.eval(x), &point).unwrap();
+    for ((&v, &a), &b) in values.iter().zip(&forward_values).zip(&reverse_values) {
+        assert!(same_bits(v, a) && same_bits(v, b), "values of {text:?} at {point:?}: {v:e}, {a:e}, {b:e}");
+    }
+    check("jacfwd vs jacobian", text, &point, jf.as_slice(), jr.as_slice());
+    check("jacfwd vs jacrev", text, &point, jf.as_slice(), jr2.as_slice());
+
+    // The captured graph: same values, and its own sweeps agree with the library's.
+    let graph = capture(|x| f.eval(x), &point).unwrap();
+    for (k, &output) in graph.outputs().iter().enumerate() {
+        assert!(same_bits(graph.nodes()[output].value, values[k]), "graph value of {text:?}");
+    }
+    if n > 0 {
+        let mut direction = vec![0.0; n];
+        direction[0] = 1.0;
+        let tangents = graph.tangents(&direction).unwrap();
+        let column: Vec<f64> = graph.outputs().iter().map(|&o| tangents[o]).collect();
+        let expected: Vec<f64> = (0..values.len()).map(|i| jf[(i, 0)]).collect();
+        check("graph tangents", text, &point, &column, &expected);
+        let mut seeds = vec![0.0; values.len()];
+        seeds[0] = 1.0;
+        let trace = graph.trace(Some(&direction), Some(&seeds)).unwrap();
+        let _ = trace.table("∂/∂x");
+        if graph.len() <= 300 {
+            let _ = graph.to_dot(&trace);
+            let _ = graph.to_svg(&trace);
+        }
+    }
+
+    if values.len() == 1 {
+        let (value, gradient) = chainrule::value_and_grad(|x| f.eval_one(x), &point).unwrap();
+        assert!(same_bits(value, values[0]), "value_and_grad of {text:?}");
+        check("grad vs jacfwd", text, &point, &gradient, jf.row(0));
+        if n <= 8 {
+            let (v2, g2, h) = chainrule::value_grad_hessian(|x| f.eval_one(x), &point).unwrap();
+            assert!(same_bits(v2, values[0]), "hessian's value of {text:?}");
+            check("hessian's gradient", text, &point, &g2, &gradient);
+            for j in 0..n {
+                let mut e = vec![0.0; n];
+                e[j] = 1.0;
+                let hv = chainrule::hvp(|x| f.eval_one(x), &point, &e).unwrap();
+                let column: Vec<f64> = (0..n).map(|i| h[(i, j)]).collect();
+                check("hvp vs hessian", text, &point, &hv, &column);
+            }
+        }
+    }
+});
