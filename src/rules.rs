@@ -419,7 +419,8 @@ pub fn binary<T: Float>(op: Binary, a: T, b: T) -> (T, T, T) {
             // a / b itself (not a·(1/b), which can differ in the last bit):
             // AD must not change the program's values.
             let v = a / b;
-            (v, b.recip(), -(v / b))
+            let inv = b.recip();
+            (v, inv, -(v * inv))
         }
         Binary::Rem => {
             // ∂/∂b = −n for a % b = a − n·b. (a − r)/b is n up to rounding,
