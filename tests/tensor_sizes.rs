@@ -103,3 +103,11 @@ fn gradients_refuse_a_tensor_of_another_tape() {
     let d = third.input(Array::new(vec![1], vec![4.0]).unwrap());
     assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.of(&d))).is_err());
 }
+
+#[test]
+fn a_layer_too_large_to_address_panics_before_allocating() {
+    let mut rng = chainrule::tensor::nn::SplitMix64::new(1);
+    let panic = std::panic::catch_unwind(move || chainrule::tensor::nn::Linear::<f32>::new(HUGE, HUGE, &mut rng));
+    let message = panic.unwrap_err().downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("Linear::new(4294967296, 4294967296)"), "{message}");
+}

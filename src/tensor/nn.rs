@@ -5,7 +5,7 @@
 //! records them on a fresh (or cleared) [`TensorTape`], sweeps it back, and
 //! hands the gradients to an optimizer, so nothing accumulates between steps.
 
-use super::array::{Array, Element, TensorError};
+use super::array::{Array, Element, TensorError, element_count};
 use super::tape::{Tensor, TensorTape};
 
 /// A small deterministic random generator (splitmix64) for initialisation
@@ -53,7 +53,14 @@ pub struct Linear<T> {
 
 impl<T: Element> Linear<T> {
     /// Weights and bias uniform in `±1/√inputs` (PyTorch's default scale).
+    ///
+    /// # Panics
+    /// If `inputs × outputs` weights cannot be addressed (checked before
+    /// anything is allocated).
     pub fn new(inputs: usize, outputs: usize, rng: &mut SplitMix64) -> Self {
+        if let Err(error) = element_count::<T>(&[inputs, outputs]) {
+            panic!("Linear::new({inputs}, {outputs}): {error}");
+        }
         let bound = 1.0 / (inputs.max(1) as f64).sqrt();
         let mut draw = |len: usize| -> Vec<T> {
             (0..len)
