@@ -141,18 +141,22 @@ impl<T: Real, const N: usize> DualN<T, N> {
     }
 
     /// The strong-zero product, as `Dual`'s: value from the values' strong
-    /// product, tangents by the product rule.
+    /// product, tangents by the product rule, skipping factors that do not move.
     #[inline(always)]
     fn lift_strong_mul(self, other: Self) -> Self {
-        if self.is_exact_zero() || other.is_exact_zero() {
-            return DualN::constant(T::zero());
-        }
+        let value = chain(self.value, other.value);
+        let tangents = match (self.moves(), other.moves()) {
+            (false, false) => return DualN::constant(value),
+            (true, false) => self.tangents.map(|t| chain(other.value, t)),
+            (false, true) => other.tangents.map(|u| chain(self.value, u)),
+            (true, true) => {
+                std::array::from_fn(|k| chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k]))
+            }
+        };
         DualN {
-            value: chain(self.value, other.value),
-            tangents: std::array::from_fn(|k| {
-                chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k])
-            }),
-            moving: self.moving | other.moving,
+            value,
+            tangents,
+            moving: true,
         }
     }
 }
