@@ -296,9 +296,11 @@ impl<T: Real> Tape<T> {
         if !room {
             return 0;
         }
-        // SAFETY: `has_room` checked that both arrays hold exactly `len`
-        // elements and have room for `K` more; every slot up to `len + K` is
-        // written before `set_len`, and the elements are plain `Copy` data.
+        // SAFETY: both arrays hold exactly `len` elements (the invariant on
+        // `has_room`: they only ever change length together) and have room
+        // for `K` more (`has_room` checked it, after growing if needed);
+        // every slot up to `len + K` is written before `set_len`, and the
+        // elements are plain `Copy` data.
         unsafe {
             let parents = self.parents.as_mut_ptr().add(len);
             let partials = self.partials.as_mut_ptr().add(len);
@@ -313,10 +315,17 @@ impl<T: Real> Tape<T> {
         index
     }
 
-    /// Whether both edge arrays hold `len` elements and have room for `k` more.
+    /// Whether both edge arrays have room for `k` more edges after `len`.
+    ///
+    /// Invariant: `parents` and `partials` always hold the same number of
+    /// elements. They are private to this module, and every method here that
+    /// changes their length changes both alike (`edge`, `push_node` push to
+    /// both; `restart` clears or replaces both), so `len`, read from
+    /// `parents`, is the length of `partials` too.
     #[inline(always)]
     fn has_room(&self, len: usize, k: usize) -> bool {
-        self.partials.len() == len && self.parents.capacity() - len >= k && self.partials.capacity() - len >= k
+        debug_assert_eq!(self.partials.len(), len, "the edge arrays differ in length");
+        self.parents.capacity() - len >= k && self.partials.capacity() - len >= k
     }
 
     /// Records a new input with the given value.
