@@ -37,6 +37,19 @@ pub enum Error {
     /// A method was called on a [`Recording`](crate::Recording) that is not
     /// the innermost active one on this thread.
     RecordingNotActive,
+    /// A recorded [`Program`](crate::program::Program) was asked for a point
+    /// where one of the recorded function's comparisons comes out
+    /// differently: the function would take another branch there, so the
+    /// program does not describe it. Record again at this point.
+    BranchChanged {
+        /// Which comparison, counted in the order the function made them
+        /// (see [`Program::guards`](crate::program::Program::guards)).
+        comparison: usize,
+        /// The node on the comparison's left.
+        left: usize,
+        /// The node on its right.
+        right: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -64,6 +77,15 @@ impl fmt::Display for Error {
                     ),
                 }
             }
+            Error::BranchChanged {
+                comparison,
+                left,
+                right,
+            } => write!(
+                f,
+                "the recorded function's comparison {comparison} (v{left} against v{right}) comes out \
+                 differently at this point, so the function takes another branch here; record it again here"
+            ),
             Error::RecordingNotActive => f.write_str(
                 "this recording is not the innermost active recording on this thread; \
                  finish (drop) the nested recording first",

@@ -120,6 +120,7 @@ pub mod expr;
 pub mod forward;
 pub mod graph;
 mod matrix;
+pub mod program;
 mod real;
 pub mod reverse;
 pub mod rules;

@@ -13,7 +13,10 @@
 //!   strong-zero product, whose value must be the strong product of the
 //!   values (so nested derivatives have the same values as plain ones);
 //! - `fn is_exact_zero(&self) -> bool`: the number is the constant 0, every
-//!   derivative part included (a tape variable whose value is 0 is not).
+//!   derivative part included (a tape variable whose value is 0 is not);
+//! - `fn note_comparison(&self, other: &Self, outcome: Outcome)`: called by
+//!   `==` and the orderings, so a traced recording can keep the branches
+//!   its code took (a no-op for dual numbers).
 //!
 //! Writing it once keeps `Dual`, `DualN` and `Var` from growing three copies
 //! of sixty methods that could drift apart.
@@ -39,13 +42,17 @@ macro_rules! impl_real_number {
 
         impl<$($gen)*> ::core::cmp::PartialEq for $ty {
             fn eq(&self, other: &Self) -> bool {
-                self.primal() == other.primal()
+                let equal = self.primal() == other.primal();
+                self.note_comparison(other, $crate::reverse::Outcome::Equal(equal));
+                equal
             }
         }
 
         impl<$($gen)*> ::core::cmp::PartialOrd for $ty {
             fn partial_cmp(&self, other: &Self) -> Option<::core::cmp::Ordering> {
-                self.primal().partial_cmp(&other.primal())
+                let order = self.primal().partial_cmp(&other.primal());
+                self.note_comparison(other, $crate::reverse::Outcome::Order(order));
+                order
             }
         }
 

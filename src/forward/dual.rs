@@ -59,6 +59,11 @@ impl<T: Real> Dual<T> {
         self.value
     }
 
+    /// Dual numbers keep no record of comparisons (their values may, when
+    /// they are tape variables: comparing compares those).
+    #[inline(always)]
+    fn note_comparison(&self, _other: &Self, _outcome: crate::reverse::Outcome) {}
+
     #[inline(always)]
     fn is_exact_zero(&self) -> bool {
         self.value.is_zero() && self.tangent.is_zero()

@@ -10,5 +10,5 @@ pub(crate) mod tape;
 mod var;
 
 pub use recording::{Recording, set_tape_limit, tape_limit};
-pub use tape::{MAX_NODES, NodeOp};
+pub use tape::{MAX_NODES, NodeOp, Outcome};
 pub use var::{TapeScalar, Var};

@@ -49,6 +49,28 @@ pub(crate) struct TraceLog<T> {
     /// For each node, its arguments in order: `Some(node)` or `None` for a
     /// constant argument (with the constant's value).
     pub args: Vec<Vec<Arg<T>>>,
+    /// The comparisons the recorded code made between values that depend
+    /// on the inputs, in order: the branches a recorded program must guard.
+    pub comparisons: Vec<Comparison<T>>,
+}
+
+/// One comparison made while tracing: `left` against `right`, and what the
+/// code learnt from it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Comparison<T> {
+    pub left: Arg<T>,
+    pub right: Arg<T>,
+    pub outcome: Outcome,
+}
+
+/// What a comparison answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// `partial_cmp` (and so `<`, `<=`, `>`, `>=`) gave this ordering
+    /// (`None`: unordered, a NaN was involved).
+    Order(Option<std::cmp::Ordering>),
+    /// `==` gave this answer.
+    Equal(bool),
 }
 
 /// An argument of a traced operation.
@@ -151,6 +173,7 @@ impl<T: Real> Tape<T> {
             log.ops.clear();
             log.values.clear();
             log.args.clear();
+            log.comparisons.clear();
             // The sink occupies slot 0 so trace indices match node indices.
             log.ops.push(NodeOp::Input);
             log.values.push(T::zero());
@@ -391,6 +414,26 @@ impl<T: Real> Tape<T> {
             }
         }
         index
+    }
+
+    /// Notes a comparison of `left` with `right` (given as `(index,
+    /// generation, value)`) while tracing, if either is a variable of this
+    /// recording.
+    pub(crate) fn note_comparison(&mut self, left: (u32, u32, T), right: (u32, u32, T), outcome: Outcome) {
+        let generation = self.generation;
+        let Some(log) = self.trace.as_mut() else { return };
+        // A variable of another recording counts as the constant it is here.
+        let arg = |(index, owner, value): (u32, u32, T)| {
+            if index != 0 && owner == generation {
+                Arg::Node(index)
+            } else {
+                Arg::Constant(value)
+            }
+        };
+        let (left, right) = (arg(left), arg(right));
+        if matches!(left, Arg::Node(_)) || matches!(right, Arg::Node(_)) {
+            log.comparisons.push(Comparison { left, right, outcome });
+        }
     }
 
     fn log(&mut self, op: NodeOp, value: T, args: Vec<Arg<T>>) {

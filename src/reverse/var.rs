@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::Real;
-use crate::reverse::tape::{Arg, NodeOp, Tape};
+use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape};
 use crate::rules::{self, Binary, Unary};
 use crate::{Dual, DualN};
 
@@ -210,6 +210,19 @@ impl<T: TapeScalar> Var<T> {
     #[inline(always)]
     fn primal(&self) -> T {
         self.value
+    }
+
+    /// Logs a comparison that involves a variable, for traced recordings
+    /// (recorded programs guard the branches taken).
+    #[inline(always)]
+    fn note_comparison(&self, other: &Self, outcome: Outcome) {
+        if self.index != 0 || other.index != 0 {
+            let (left, right) = (
+                (self.index, self.generation, self.value),
+                (other.index, other.generation, other.value),
+            );
+            with_tape(|tape: &mut Tape<T>| tape.note_comparison(left, right, outcome));
+        }
     }
 
     /// Whether this is the constant 0. A recorded variable whose value

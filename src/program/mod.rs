@@ -1,0 +1,234 @@
+//! Recorded programs: run a function once, then evaluate it and its
+//! derivatives at any point without calling it again.
+//!
+//! [`record`] runs a generic function once on tape variables and keeps what
+//! it computed as a [`Program`]: a flat list of nodes, each an operation of
+//! the [rule table](crate::rules) with the indices of its arguments
+//! (inputs, constants and earlier nodes), plus the comparisons the function's
+//! code made. A program then answers at new points by sweeping its node list
+//! with the same rules every mode uses: values ([`Program::eval`]), gradients
+//! and vector-Jacobian products (a forward pass for values and partials, then
+//! a backward loop), Jacobian-vector products and Jacobians (forward on dual
+//! numbers, or backward, chosen by shape), Hessians and Hessian-vector
+//! products (forward over reverse: the same two loops on dual numbers).
+//!
+//! ```
+//! use chainrule::program::record;
+//! use num_traits::Float;
+//!
+//! fn rosenbrock<T: Float>(x: &[T]) -> T {
+//!     let hundred = T::from(100.0).unwrap();
+//!     x.windows(2).map(|w| (T::one() - w[0]).powi(2) + hundred * (w[1] - w[0] * w[0]).powi(2))
+//!         .fold(T::zero(), |a, b| a + b)
+//! }
+//!
+//! let program = record(rosenbrock, &[0.0; 4])?; // runs rosenbrock once
+//! let (value, gradient) = program.value_and_gradient(&[1.0, 1.0, 1.0, 1.0])?;
+//! assert_eq!((value, gradient), (0.0, vec![0.0; 4]));
+//! let h = program.hessian(&[1.0; 4])?;
+//! assert_eq!(h.to_rows()[1], vec![-400.0, 1002.0, -400.0, 0.0]);
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! # Branches
+//!
+//! A program is the function along the branches it took where it was
+//! recorded. Elementary functions with kinks (`abs`, `max`, `min`, `relu`,
+//! `floor`...) are operations of the program and are evaluated afresh at each
+//! point, so they need no guard. The comparisons of the function's own code
+//! (`if x > y`, `x == 0.0`, sorting) are recorded with their outcomes; at a
+//! point where one comes out differently, every method returns
+//! [`Error::BranchChanged`](crate::Error::BranchChanged) naming it, instead
+//! of a number from the wrong branch:
+//!
+//! ```
+//! use chainrule::{program::record, Error, Var};
+//!
+//! // A hand-written absolute value: the branch is the function's own.
+//! let f = |x: &[Var<f64>]| if x[0] < Var::constant(0.0) { -x[0] } else { x[0] };
+//! let program = record(f, &[2.0])?;
+//! assert_eq!(program.gradient(&[3.0])?, vec![1.0]);
+//! assert!(matches!(program.gradient(&[-3.0]), Err(Error::BranchChanged { comparison: 0, .. })));
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! What a program cannot see: values the function takes out of its numbers
+//! (`to_f64`, `is_nan`, `is_sign_negative`, printing) and uses in later
+//! arithmetic or control flow are frozen at their recorded values. Record
+//! again where that matters.
+//!
+//! # Passes
+//!
+//! At record time (each can be turned off with [`Passes`]): constant
+//! folding (operations on constants only become constants), common
+//! subexpression elimination (an operation on the same arguments as an
+//! earlier one reuses it) and dead-code elimination (nodes that reach no
+//! output and no guarded comparison are dropped). `Display` prints the
+//! program as a numbered list, the textual counterpart of the graph pictures.
+
+mod passes;
+mod record;
+mod sweep;
+
+use std::fmt;
+
+use crate::rules::{Binary, Unary};
+
+pub use passes::Passes;
+pub use record::{Outputs, record, record_with};
+
+/// What one node of a [`Program`] computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Input number `k` of the function.
+    Input(u32),
+    /// Constant number `k` of [`Program::constants`].
+    Constant(u32),
+    /// An elementary function of one argument.
+    Unary(Unary),
+    /// An elementary function of two arguments.
+    Binary(Binary),
+    /// `a·b + c` rounded once.
+    MulAdd,
+}
+
+impl Op {
+    /// How many arguments the operation reads.
+    pub fn arity(self) -> usize {
+        match self {
+            Op::Input(_) | Op::Constant(_) => 0,
+            Op::Unary(_) => 1,
+            Op::Binary(_) => 2,
+            Op::MulAdd => 3,
+        }
+    }
+}
+
+/// A comparison the recorded function made, and what it answered then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Guard {
+    /// The node on the left of the comparison.
+    pub left: u32,
+    /// The node on the right.
+    pub right: u32,
+    /// What the comparison answered where the program was recorded.
+    pub outcome: crate::reverse::Outcome,
+}
+
+/// A function recorded once, as a flat list of elementary operations, that
+/// can be evaluated and differentiated at any point. See the [module
+/// docs](self).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program<S> {
+    /// One operation per node, in evaluation order.
+    ops: Vec<Op>,
+    /// The argument nodes of each node (the first `arity` entries count).
+    args: Vec<[u32; 3]>,
+    /// The constants the program uses.
+    constants: Vec<S>,
+    /// How many inputs the function takes.
+    inputs: usize,
+    /// The node of each output.
+    outputs: Vec<u32>,
+    /// The comparisons to check at every point.
+    guards: Vec<Guard>,
+}
+
+impl<S> Program<S> {
+    /// Number of nodes (inputs, constants and operations).
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Number of inputs the function takes.
+    pub fn input_count(&self) -> usize {
+        self.inputs
+    }
+
+    /// Number of outputs.
+    pub fn output_count(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The operation of each node, in evaluation order.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The argument nodes of node `i`.
+    pub fn args(&self, i: usize) -> &[u32] {
+        &self.args[i][..self.ops[i].arity()]
+    }
+
+    /// The constants, indexed by [`Op::Constant`].
+    pub fn constants(&self) -> &[S] {
+        &self.constants
+    }
+
+    /// The node of each output.
+    pub fn outputs(&self) -> &[u32] {
+        &self.outputs
+    }
+
+    /// The guarded comparisons, in the order the function made them.
+    pub fn guards(&self) -> &[Guard] {
+        &self.guards
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for Program<S> {
+    /// One node per line, `v7 = sin(v3)`, then the outputs and the guarded
+    /// comparisons:
+    ///
+    /// ```
+    /// use num_traits::Float;
+    /// let program = chainrule::program::record(|x| x[0].sin() * 2.0 + x[1], &[1.0, 2.0])?;
+    /// assert_eq!(
+    ///     program.to_string(),
+    ///     "v0 = input 0\nv1 = input 1\nv2 = sin(v0)\nv3 = 2\nv4 = v2 * v3\nv5 = v4 + v1\noutput 0 = v5\n"
+    /// );
+    /// # Ok::<(), chainrule::Error>(())
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, op) in self.ops.iter().enumerate() {
+            let a = |k: usize| self.args[i][k];
+            match *op {
+                Op::Input(k) => writeln!(f, "v{i} = input {k}")?,
+                Op::Constant(k) => writeln!(f, "v{i} = {}", self.constants[k as usize])?,
+                Op::Unary(Unary::Neg) => writeln!(f, "v{i} = -v{}", a(0))?,
+                Op::Unary(Unary::Powi(n)) => writeln!(f, "v{i} = v{}^{n}", a(0))?,
+                Op::Unary(u) => writeln!(f, "v{i} = {}(v{})", u.name(), a(0))?,
+                Op::Binary(b @ (Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Rem)) => {
+                    writeln!(f, "v{i} = v{} {} v{}", a(0), b.name(), a(1))?
+                }
+                Op::Binary(b) => writeln!(f, "v{i} = {}(v{}, v{})", b.name(), a(0), a(1))?,
+                Op::MulAdd => writeln!(f, "v{i} = v{} * v{} + v{}", a(0), a(1), a(2))?,
+            }
+        }
+        for (k, output) in self.outputs.iter().enumerate() {
+            writeln!(f, "output {k} = v{output}")?;
+        }
+        for (k, guard) in self.guards.iter().enumerate() {
+            let (left, right) = (guard.left, guard.right);
+            match guard.outcome {
+                crate::reverse::Outcome::Order(Some(order)) => {
+                    let symbol = match order {
+                        std::cmp::Ordering::Less => "<",
+                        std::cmp::Ordering::Equal => "==",
+                        std::cmp::Ordering::Greater => ">",
+                    };
+                    writeln!(f, "guard {k}: v{left} {symbol} v{right}")?
+                }
+                crate::reverse::Outcome::Order(None) => writeln!(f, "guard {k}: v{left}, v{right} unordered")?,
+                crate::reverse::Outcome::Equal(true) => writeln!(f, "guard {k}: v{left} == v{right}")?,
+                crate::reverse::Outcome::Equal(false) => writeln!(f, "guard {k}: v{left} != v{right}")?,
+            }
+        }
+        Ok(())
+    }
+}

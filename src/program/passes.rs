@@ -1,0 +1,164 @@
+//! Program passes: constant folding, common-subexpression elimination and
+//! dead-code elimination, each a loop over the node list.
+
+use std::collections::HashMap;
+
+use super::{Op, Program};
+use crate::Real;
+use crate::rules;
+
+/// Which passes [`record_with`](super::record_with) applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passes {
+    /// Operations whose arguments are all constants become constants (their
+    /// values computed by the same rules, so bit for bit what evaluation
+    /// would give).
+    pub fold_constants: bool,
+    /// An operation on the same arguments as an earlier one reuses it.
+    pub eliminate_common: bool,
+    /// Nodes that reach no output and no guarded comparison are dropped
+    /// (inputs always stay).
+    pub eliminate_dead: bool,
+}
+
+impl Passes {
+    /// Every pass.
+    pub const ALL: Passes = Passes {
+        fold_constants: true,
+        eliminate_common: true,
+        eliminate_dead: true,
+    };
+
+    /// No pass: the program as the function computed it.
+    pub const NONE: Passes = Passes {
+        fold_constants: false,
+        eliminate_common: false,
+        eliminate_dead: false,
+    };
+
+    /// Applies the chosen passes.
+    pub(crate) fn apply<S: Real>(self, mut program: Program<S>) -> Program<S> {
+        if self.fold_constants || self.eliminate_common {
+            simplify(&mut program, self.fold_constants, self.eliminate_common);
+        }
+        if self.eliminate_dead {
+            eliminate_dead(&mut program);
+        }
+        program
+    }
+}
+
+impl Default for Passes {
+    fn default() -> Self {
+        Passes::ALL
+    }
+}
+
+/// Folds constants and merges repeated operations in one forward pass.
+/// Replaced nodes stay in place (dead-code elimination removes them); their
+/// users and the outputs and guards are redirected.
+fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
+    let n = program.ops.len();
+    // Each node's canonical node: itself, or the earlier node it equals.
+    let mut canonical: Vec<u32> = (0..n as u32).collect();
+    let mut seen: HashMap<(Op, [u32; 3]), u32> = HashMap::new();
+    for i in 0..n {
+        let arity = program.ops[i].arity();
+        for k in 0..arity {
+            program.args[i][k] = canonical[program.args[i][k] as usize];
+        }
+        let args = program.args[i];
+        if fold && arity > 0 {
+            let constant = |k: usize| match program.ops[args[k] as usize] {
+                Op::Constant(c) => Some(program.constants[c as usize]),
+                _ => None,
+            };
+            let values: Option<Vec<S>> = (0..arity).map(constant).collect();
+            if let Some(values) = values {
+                let value = match program.ops[i] {
+                    Op::Unary(op) => rules::unary(op, values[0]).0,
+                    Op::Binary(op) => rules::binary(op, values[0], values[1]).0,
+                    Op::MulAdd => rules::mul_add(values[0], values[1], values[2]).0,
+                    Op::Input(_) | Op::Constant(_) => unreachable!("arity > 0"),
+                };
+                program.constants.push(value);
+                program.ops[i] = Op::Constant((program.constants.len() - 1) as u32);
+                program.args[i] = [0; 3];
+                continue;
+            }
+        }
+        if merge && arity > 0 {
+            let key = (program.ops[i], args);
+            match seen.get(&key) {
+                Some(&earlier) => canonical[i] = earlier,
+                None => {
+                    seen.insert(key, i as u32);
+                }
+            }
+        }
+    }
+    for output in &mut program.outputs {
+        *output = canonical[*output as usize];
+    }
+    for guard in &mut program.guards {
+        guard.left = canonical[guard.left as usize];
+        guard.right = canonical[guard.right as usize];
+    }
+}
+
+/// Removes nodes that reach no output and no guard (inputs stay), keeping
+/// the order of the others, and renumbers.
+fn eliminate_dead<S: Real>(program: &mut Program<S>) {
+    let n = program.ops.len();
+    let mut live = vec![false; n];
+    for &output in &program.outputs {
+        live[output as usize] = true;
+    }
+    for guard in &program.guards {
+        live[guard.left as usize] = true;
+        live[guard.right as usize] = true;
+    }
+    for i in (0..n).rev() {
+        if matches!(program.ops[i], Op::Input(_)) {
+            live[i] = true;
+        }
+        if live[i] {
+            for k in 0..program.ops[i].arity() {
+                live[program.args[i][k] as usize] = true;
+            }
+        }
+    }
+    let mut new_index = vec![u32::MAX; n];
+    let mut ops = Vec::with_capacity(n);
+    let mut args = Vec::with_capacity(n);
+    let mut constants = Vec::new();
+    for i in 0..n {
+        if !live[i] {
+            continue;
+        }
+        new_index[i] = ops.len() as u32;
+        let mut node_args = program.args[i];
+        for arg in node_args.iter_mut().take(program.ops[i].arity()) {
+            *arg = new_index[*arg as usize];
+        }
+        let op = match program.ops[i] {
+            Op::Constant(k) => {
+                constants.push(program.constants[k as usize]);
+                Op::Constant((constants.len() - 1) as u32)
+            }
+            op => op,
+        };
+        ops.push(op);
+        args.push(node_args);
+    }
+    program.ops = ops;
+    program.args = args;
+    program.constants = constants;
+    for output in &mut program.outputs {
+        *output = new_index[*output as usize];
+    }
+    for guard in &mut program.guards {
+        guard.left = new_index[guard.left as usize];
+        guard.right = new_index[guard.right as usize];
+    }
+}

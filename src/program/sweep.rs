@@ -1,0 +1,270 @@
+//! Evaluating and differentiating a [`Program`] at a point: loops over its
+//! node list with the rule table, on plain or dual numbers.
+
+use super::{Guard, Op, Program};
+use crate::error::{Error, Result, check_len};
+use crate::reverse::{Outcome, TapeScalar};
+use crate::rules::{self, chain};
+use crate::{Dual, DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
+
+impl<S: TapeScalar> Program<S> {
+    /// The node of each input, in input order.
+    fn input_nodes(&self) -> Vec<u32> {
+        let mut nodes = vec![0; self.inputs];
+        for (i, op) in self.ops.iter().enumerate() {
+            if let Op::Input(k) = *op {
+                nodes[k as usize] = i as u32;
+            }
+        }
+        nodes
+    }
+
+    /// Every node's value at `x`, on any number type built from `S`; with
+    /// `partials`, also each node's local partial derivatives.
+    fn forward<T: Real + From<S>>(
+        &self,
+        x: &[T],
+        values: &mut Vec<T>,
+        mut partials: Option<&mut Vec<[T; 3]>>,
+    ) -> Result<()> {
+        check_len("point", self.inputs, x.len())?;
+        values.clear();
+        values.reserve(self.ops.len());
+        if let Some(p) = partials.as_deref_mut() {
+            p.clear();
+            p.reserve(self.ops.len());
+        }
+        let zero = T::zero();
+        for (op, args) in self.ops.iter().zip(&self.args) {
+            let arg = |k: usize| values[args[k] as usize];
+            let (value, local) = match *op {
+                Op::Input(k) => (x[k as usize], [zero; 3]),
+                Op::Constant(k) => (<T as From<S>>::from(self.constants[k as usize]), [zero; 3]),
+                Op::Unary(u) => {
+                    let (v, d) = rules::unary(u, arg(0));
+                    (v, [d, zero, zero])
+                }
+                Op::Binary(b) => {
+                    let (v, da, db) = rules::binary(b, arg(0), arg(1));
+                    (v, [da, db, zero])
+                }
+                Op::MulAdd => {
+                    let (v, da, db, dc) = rules::mul_add(arg(0), arg(1), arg(2));
+                    (v, [da, db, dc])
+                }
+            };
+            values.push(value);
+            if let Some(p) = partials.as_deref_mut() {
+                p.push(local);
+            }
+        }
+        self.check_guards(values)
+    }
+
+    /// Checks that every recorded comparison comes out as it did.
+    fn check_guards<T: Real>(&self, values: &[T]) -> Result<()> {
+        for (k, &Guard { left, right, outcome }) in self.guards.iter().enumerate() {
+            let (a, b) = (values[left as usize], values[right as usize]);
+            let now = match outcome {
+                Outcome::Order(_) => Outcome::Order(a.partial_cmp(&b)),
+                Outcome::Equal(_) => Outcome::Equal(a == b),
+            };
+            if now != outcome {
+                return Err(Error::BranchChanged {
+                    comparison: k,
+                    left: left as usize,
+                    right: right as usize,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Backward sweep: adjoints of every node for the seeded outputs.
+    fn backward<T: Real>(&self, partials: &[[T; 3]], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
+        adjoints.clear();
+        adjoints.resize(self.ops.len(), T::zero());
+        for &(node, seed) in seeds {
+            adjoints[node as usize] += seed;
+        }
+        for i in (0..self.ops.len()).rev() {
+            let adjoint = adjoints[i];
+            if adjoint.is_zero() {
+                continue;
+            }
+            let args = self.args[i];
+            for k in 0..self.ops[i].arity() {
+                let term = chain(partials[i][k], adjoint);
+                adjoints[args[k] as usize] += term;
+            }
+        }
+    }
+
+    fn single_output(&self) -> Result<u32> {
+        check_len("outputs of the program (a gradient needs one)", 1, self.outputs.len())?;
+        Ok(self.outputs[0])
+    }
+
+    /// The function's outputs at `x`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] if `x` has the wrong length,
+    /// [`Error::BranchChanged`] if a recorded comparison comes out
+    /// differently at `x`.
+    pub fn eval(&self, x: &[S]) -> Result<Vec<S>> {
+        let mut values = Vec::new();
+        self.forward(x, &mut values, None)?;
+        Ok(self.outputs.iter().map(|&o| values[o as usize]).collect())
+    }
+
+    /// The value and gradient of a scalar program at `x`: one forward pass
+    /// and one backward loop.
+    ///
+    /// # Errors
+    /// As [`eval`](Program::eval), and [`Error::LengthMismatch`] unless the
+    /// program has one output.
+    pub fn value_and_gradient(&self, x: &[S]) -> Result<(S, Vec<S>)> {
+        let output = self.single_output()?;
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        self.forward(x, &mut values, Some(&mut partials))?;
+        self.backward(&partials, &[(output, S::one())], &mut adjoints);
+        let gradient = self.input_nodes().iter().map(|&i| adjoints[i as usize]).collect();
+        Ok((values[output as usize], gradient))
+    }
+
+    /// The gradient of a scalar program at `x`.
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient).
+    pub fn gradient(&self, x: &[S]) -> Result<Vec<S>> {
+        self.value_and_gradient(x).map(|(_, g)| g)
+    }
+
+    /// The outputs and the vector-Jacobian product `uᵀ·J` at `x`.
+    ///
+    /// # Errors
+    /// As [`eval`](Program::eval), and [`Error::LengthMismatch`] unless `u`
+    /// has one entry per output.
+    pub fn vjp(&self, x: &[S], u: &[S]) -> Result<(Vec<S>, Vec<S>)> {
+        check_len("cotangent vector", self.outputs.len(), u.len())?;
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        self.forward(x, &mut values, Some(&mut partials))?;
+        let seeds: Vec<(u32, S)> = self.outputs.iter().copied().zip(u.iter().copied()).collect();
+        self.backward(&partials, &seeds, &mut adjoints);
+        let outputs = self.outputs.iter().map(|&o| values[o as usize]).collect();
+        Ok((
+            outputs,
+            self.input_nodes().iter().map(|&i| adjoints[i as usize]).collect(),
+        ))
+    }
+
+    /// The outputs and the Jacobian-vector product `J·v` at `x`: one pass on
+    /// dual numbers.
+    ///
+    /// # Errors
+    /// As [`eval`](Program::eval), and [`Error::LengthMismatch`] unless `v`
+    /// has one entry per input.
+    pub fn jvp(&self, x: &[S], v: &[S]) -> Result<(Vec<S>, Vec<S>)> {
+        check_len("tangent vector", self.inputs, v.len())?;
+        let point: Vec<Dual<S>> = x.iter().zip(v).map(|(&a, &t)| Dual::new(a, t)).collect();
+        let mut values = Vec::new();
+        self.forward(&point, &mut values, None)?;
+        let outputs = self.outputs.iter().map(|&o| values[o as usize]);
+        Ok(outputs.map(|y| (y.value, y.tangent)).unzip())
+    }
+
+    /// The Jacobian at `x`, by forward passes on [`DualN`] (8 inputs per
+    /// pass) when there are no more inputs than outputs, else by one forward
+    /// pass for the partials and one backward loop per output.
+    ///
+    /// # Errors
+    /// As [`eval`](Program::eval).
+    pub fn jacobian(&self, x: &[S]) -> Result<Matrix<S>> {
+        let (n, m) = (self.inputs, self.outputs.len());
+        let mut jacobian = Matrix::zeros(m, n);
+        if n <= m {
+            let mut point: Vec<DualN<S, JACFWD_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
+            check_len("point", n, point.len())?;
+            let mut values = Vec::new();
+            for start in (0..n).step_by(JACFWD_CHUNK) {
+                let end = (start + JACFWD_CHUNK).min(n);
+                for j in start..end {
+                    point[j] = DualN::variable(x[j], j - start);
+                }
+                self.forward(&point, &mut values, None)?;
+                for (i, &o) in self.outputs.iter().enumerate() {
+                    for j in start..end {
+                        jacobian[(i, j)] = values[o as usize].tangents()[j - start];
+                    }
+                }
+                for j in start..end {
+                    point[j] = DualN::constant(x[j]);
+                }
+            }
+        } else {
+            let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+            self.forward(x, &mut values, Some(&mut partials))?;
+            let inputs = self.input_nodes();
+            for (i, &o) in self.outputs.iter().enumerate() {
+                self.backward(&partials, &[(o, S::one())], &mut adjoints);
+                for (j, &node) in inputs.iter().enumerate() {
+                    jacobian[(i, j)] = adjoints[node as usize];
+                }
+            }
+        }
+        Ok(jacobian)
+    }
+
+    /// The Hessian of a scalar program at `x`: forward over reverse, the
+    /// program's forward pass and backward loop run on [`DualN`] numbers,
+    /// 8 directions at a time.
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient).
+    pub fn hessian(&self, x: &[S]) -> Result<Matrix<S>> {
+        let output = self.single_output()?;
+        let n = self.inputs;
+        check_len("point", n, x.len())?;
+        let inputs = self.input_nodes();
+        let mut hessian = Matrix::zeros(n, n);
+        let mut point: Vec<DualN<S, HESSIAN_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        for start in (0..n).step_by(HESSIAN_CHUNK) {
+            let end = (start + HESSIAN_CHUNK).min(n);
+            for j in start..end {
+                point[j] = DualN::variable(x[j], j - start);
+            }
+            self.forward(&point, &mut values, Some(&mut partials))?;
+            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            for (i, &node) in inputs.iter().enumerate() {
+                for j in start..end {
+                    hessian[(i, j)] = adjoints[node as usize].tangents()[j - start];
+                }
+            }
+            for j in start..end {
+                point[j] = DualN::constant(x[j]);
+            }
+        }
+        Ok(hessian)
+    }
+
+    /// The Hessian-vector product `H·v` of a scalar program at `x`, without
+    /// forming `H`: the forward pass and backward loop on [`Dual`] numbers.
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient), and
+    /// [`Error::LengthMismatch`] unless `v` has one entry per input.
+    pub fn hvp(&self, x: &[S], v: &[S]) -> Result<Vec<S>> {
+        let output = self.single_output()?;
+        check_len("direction", self.inputs, v.len())?;
+        let point: Vec<Dual<S>> = x.iter().zip(v).map(|(&a, &t)| Dual::new(a, t)).collect();
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        self.forward(&point, &mut values, Some(&mut partials))?;
+        self.backward(&partials, &[(output, Dual::constant(S::one()))], &mut adjoints);
+        Ok(self
+            .input_nodes()
+            .iter()
+            .map(|&i| adjoints[i as usize].tangent)
+            .collect())
+    }
+}
