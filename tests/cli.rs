@@ -406,3 +406,24 @@ fn hessian_at_the_ends_of_the_integer_powers() {
     let h = json(&["hessian", "x^-2147483647", "--at", "x=1", "--json"]);
     assert_eq!(h["hessian"][0][0], -2147483647.0 * -2147483648.0);
 }
+
+#[test]
+fn program_prints_the_optimised_recording() {
+    let out = chainrule(&["program", "sin(x)*y + sin(x)^2", "--at", "x=1,y=2"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(6 nodes, optimised"), "{text}");
+    assert!(
+        text.contains("v2 = sin(v0)\nv3 = v2 * v1\nv4 = v2^2\nv5 = v3 + v4\noutput 0 = v5\n"),
+        "{text}"
+    );
+    let plain = chainrule(&["program", "sin(x)*y + sin(x)^2", "--at", "x=1,y=2", "--unoptimised"]);
+    assert!(
+        String::from_utf8(plain.stdout)
+            .unwrap()
+            .contains("(7 nodes, as recorded")
+    );
+    let json = json(&["program", "x*2+1", "--at", "x=1", "--json"]);
+    assert_eq!(json["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(json["nodes"][1]["value"], 2.0);
+    assert_eq!(json["outputs"][0], 4);
+}

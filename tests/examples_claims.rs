@@ -140,3 +140,22 @@ fn the_tour_prints_closed_forms_it_matches() {
         .collect();
     assert_eq!(hessian_rows, vec![vec![402.0, -400.0], vec![-400.0, 200.0]]);
 }
+
+#[test]
+fn example_05_records_once_and_reaches_the_minimum() {
+    let text = run_example("05_program");
+    let chained = |x: &[chainrule::Var<f64>]| {
+        x.windows(2).fold(chainrule::Var::constant(0.0), |acc, w| {
+            acc + (w[1] - w[0] * w[0]).powi(2) * 100.0 + (1.0 - w[0]).powi(2)
+        })
+    };
+    let program = chainrule::program::record(chained, &[0.0; 20]).unwrap();
+    let first = numbers(text.lines().next().unwrap());
+    assert_eq!(first, vec![program.len() as f64, 0.0], "{text}");
+    let last_iteration = numbers(text.lines().filter(|l| l.starts_with("iteration")).last().unwrap());
+    assert!(last_iteration[1] < 1e-20 && last_iteration[2] < 1e-9, "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("minimum at x = (1.000000000000, 1.000000000000, ...)")
+    );
+}

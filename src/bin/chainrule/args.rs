@@ -14,6 +14,7 @@ Examples:
   chainrule hessian 'x^2*y + y^3' --at x=1,y=2
   chainrule trace 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode forward --wrt x1
   chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output graph.svg
+  chainrule program 'sin(x)*y + sin(x)^2' --at x=1,y=2
   chainrule grad --file long-expression.txt --at x=1
 
 Expressions: numbers (2, .5, 1e-3), constants pi and e, variables (x, x1, w_2),
@@ -109,6 +110,18 @@ pub enum Command {
     /// Value, gradient and Hessian of a scalar expression (forward-over-reverse)
     #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]
     Hessian(Common),
+
+    /// The recorded program of an expression: one numbered line per
+    /// elementary operation, after constant folding, common-subexpression and
+    /// dead-code elimination
+    #[command(after_help = "Example:\n  chainrule program 'sin(x)*y + sin(x)^2' --at x=1,y=2")]
+    Program {
+        #[command(flatten)]
+        common: Common,
+        /// Print the program as recorded, without the passes
+        #[arg(long)]
+        unoptimised: bool,
+    },
 }
 
 /// What every subcommand takes.

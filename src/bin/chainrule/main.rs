@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use chainrule::api::{Sweep, record_jacobian, value_and_jacfwd};
 use chainrule::expr::{Bound, ExprError, Program, parse};
+use chainrule::program::{Op, Passes, record_with};
 use chainrule::{JACFWD_CHUNK, value_and_grad, value_grad_hessian};
 use clap::Parser;
 
@@ -65,6 +66,7 @@ fn run(command: Command) -> Result<Report, Failure> {
         Command::Grad { common, mode } => grad(&common, mode),
         Command::Jacobian { common, mode } => jacobian(&common, mode),
         Command::Hessian(common) => hessian(&common),
+        Command::Program { common, unoptimised } => program(&common, unoptimised),
         Command::Trace { common, mode, wrt, of } => graphs::trace(&common, mode, wrt.as_deref(), of),
         Command::Graph {
             common,
@@ -310,6 +312,51 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     );
     let non_finite = !value.is_finite() || gradient.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     Ok(finish_text(text, non_finite))
+}
+
+fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
+    let problem = Problem::new(common)?;
+    let f = problem.bound()?;
+    let passes = if unoptimised { Passes::NONE } else { Passes::ALL };
+    let program = record_with(passes, |x| f.eval(x), &problem.point.values)?;
+    limits::check_nodes(
+        "program listing",
+        program.len(),
+        limits::MAX_TRACE_NODES,
+        "record a smaller expression",
+    )?;
+    if common.json {
+        let mut json = Json::default();
+        json.set("inputs", problem.inputs_json());
+        let nodes: Vec<serde_json::Value> = (0..program.len())
+            .map(|i| {
+                let mut node = serde_json::Map::new();
+                let op = match program.ops()[i] {
+                    Op::Input(k) => format!("input {k}"),
+                    Op::Constant(_) => "constant".into(),
+                    Op::Unary(u) => u.name().into(),
+                    Op::Binary(b) => b.name().into(),
+                    Op::MulAdd => "mul_add".into(),
+                };
+                node.insert("op".into(), op.into());
+                node.insert("args".into(), program.args(i).to_vec().into());
+                if let Op::Constant(k) = program.ops()[i] {
+                    node.insert("value".into(), json.number(program.constants()[k as usize]));
+                }
+                serde_json::Value::Object(node)
+            })
+            .collect();
+        json.set("nodes", nodes.into());
+        json.set("outputs", program.outputs().to_vec().into());
+        return Ok(finish_json(json));
+    }
+    let kind = if unoptimised { "as recorded" } else { "optimised" };
+    let text = format!(
+        "{}({} nodes, {kind}; inputs in the order of --at)\n\n{program}",
+        problem.header(),
+        program.len()
+    );
+    Ok(finish_text(text, false))
 }
 
 fn finish_json(json: Json) -> Report {
