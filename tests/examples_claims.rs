@@ -152,7 +152,7 @@ fn example_05_records_once_and_reaches_the_minimum() {
     let program = chainrule::program::record(chained, &[0.0; 20]).unwrap();
     let first = numbers(text.lines().next().unwrap());
     assert_eq!(first, vec![program.len() as f64, 0.0], "{text}");
-    let last_iteration = numbers(text.lines().filter(|l| l.starts_with("iteration")).last().unwrap());
+    let last_iteration = numbers(text.lines().rev().find(|l| l.starts_with("iteration")).unwrap());
     assert!(last_iteration[1] < 1e-20 && last_iteration[2] < 1e-9, "{text}");
     assert!(
         text.trim_end()
