@@ -66,16 +66,22 @@
 //! output and no guarded comparison are dropped). `Display` prints the
 //! program as a numbered list, the textual counterpart of the graph pictures.
 
+mod colouring;
 mod passes;
 mod record;
+mod sparse;
+mod sparsity;
 mod sweep;
 
 use std::fmt;
 
 use crate::rules::{Binary, Unary};
 
+pub use colouring::{Colouring, colour_columns, star_colouring};
 pub use passes::Passes;
 pub use record::{Outputs, record, record_with};
+pub use sparse::SparseMatrix;
+pub use sparsity::Sparsity;
 
 /// What one node of a [`Program`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,6 +138,8 @@ pub struct Program<S> {
     outputs: Vec<u32>,
     /// The comparisons to check at every point.
     guards: Vec<Guard>,
+    /// Sparsity patterns and colourings, computed on first use.
+    sparse: sparse::SparseCache,
 }
 
 impl<S> Program<S> {

@@ -115,6 +115,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
         inputs: builder.inputs,
         outputs,
         guards: builder.guards,
+        sparse: Default::default(),
     })
 }
 

@@ -9,7 +9,7 @@ use crate::{Dual, DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
 
 impl<S: TapeScalar> Program<S> {
     /// The node of each input, in input order.
-    fn input_nodes(&self) -> Vec<u32> {
+    pub(super) fn input_nodes(&self) -> Vec<u32> {
         let mut nodes = vec![0; self.inputs];
         for (i, op) in self.ops.iter().enumerate() {
             if let Op::Input(k) = *op {
@@ -21,7 +21,7 @@ impl<S: TapeScalar> Program<S> {
 
     /// Every node's value at `x`, on any number type built from `S`; with
     /// `partials`, also each node's local partial derivatives.
-    fn forward<T: Real + From<S>>(
+    pub(super) fn forward<T: Real + From<S>>(
         &self,
         x: &[T],
         values: &mut Vec<T>,
@@ -81,7 +81,7 @@ impl<S: TapeScalar> Program<S> {
     }
 
     /// Backward sweep: adjoints of every node for the seeded outputs.
-    fn backward<T: Real>(&self, partials: &[[T; 3]], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
+    pub(super) fn backward<T: Real>(&self, partials: &[[T; 3]], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
         adjoints.clear();
         adjoints.resize(self.ops.len(), T::zero());
         for &(node, seed) in seeds {
@@ -100,7 +100,7 @@ impl<S: TapeScalar> Program<S> {
         }
     }
 
-    fn single_output(&self) -> Result<u32> {
+    pub(super) fn single_output(&self) -> Result<u32> {
         check_len("outputs of the program (a gradient needs one)", 1, self.outputs.len())?;
         Ok(self.outputs[0])
     }

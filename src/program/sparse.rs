@@ -1,0 +1,207 @@
+//! Sparse Jacobians and Hessians of a program: the pattern and its colouring
+//! are found once per program; at each point, ⌈colours/8⌉ compressed sweeps
+//! on [`DualN`] numbers give every nonzero.
+
+use std::sync::OnceLock;
+
+use super::Program;
+use super::colouring::{Colouring, colour_columns, star_colouring};
+use super::sparsity::Sparsity;
+use crate::error::{Result, check_len};
+use crate::reverse::TapeScalar;
+use crate::{DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix};
+
+/// A sparse matrix in compressed sparse rows: the [`Sparsity`] pattern and
+/// one value per entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SparseMatrix<S> {
+    /// Where the entries are.
+    pub pattern: Sparsity,
+    /// The value of each entry, in the pattern's order.
+    pub values: Vec<S>,
+}
+
+impl<S: Copy + Default> SparseMatrix<S> {
+    /// Row `i` as `(column, value)` pairs.
+    pub fn row(&self, i: usize) -> impl Iterator<Item = (usize, S)> + '_ {
+        let range = self.pattern.row_offsets[i]..self.pattern.row_offsets[i + 1];
+        self.pattern.columns[range.clone()]
+            .iter()
+            .copied()
+            .zip(self.values[range].iter().copied())
+    }
+
+    /// The dense matrix, zeros outside the pattern.
+    pub fn to_dense(&self) -> Matrix<S> {
+        let mut dense = Matrix::zeros(self.pattern.rows, self.pattern.cols);
+        for i in 0..self.pattern.rows {
+            for (j, value) in self.row(i) {
+                dense[(i, j)] = value;
+            }
+        }
+        dense
+    }
+}
+
+/// What a program keeps for its sparse derivatives, computed on first use.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SparseCache {
+    jacobian: OnceLock<(Sparsity, Colouring)>,
+    hessian: OnceLock<(Sparsity, Colouring)>,
+}
+
+impl PartialEq for SparseCache {
+    /// The cache is derived from the program: it never makes two programs differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<S: TapeScalar> Program<S> {
+    /// The Jacobian's sparsity pattern and the column colouring used by
+    /// [`sparse_jacobian`](Program::sparse_jacobian), computed once.
+    pub fn jacobian_colouring(&self) -> &(Sparsity, Colouring) {
+        self.sparse.jacobian.get_or_init(|| {
+            let pattern = self.jacobian_sparsity();
+            let colouring = colour_columns(&pattern);
+            (pattern, colouring)
+        })
+    }
+
+    /// The Hessian's sparsity pattern and the star colouring used by
+    /// [`sparse_hessian`](Program::sparse_hessian), computed once.
+    pub fn hessian_colouring(&self) -> &(Sparsity, Colouring) {
+        self.sparse.hessian.get_or_init(|| {
+            let pattern = self.hessian_sparsity();
+            let colouring = star_colouring(&pattern);
+            (pattern, colouring)
+        })
+    }
+
+    /// The Jacobian at `x` as a sparse matrix: one forward pass on
+    /// [`DualN`] per 8 colours of structurally orthogonal columns.
+    ///
+    /// ```
+    /// use chainrule::program::record;
+    /// // A banded function: y_i = x_i · x_{i+1}.
+    /// let p = record(|x| x.windows(2).map(|w| w[0] * w[1]).collect::<Vec<_>>(), &[1.0; 6])?;
+    /// let j = p.sparse_jacobian(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
+    /// assert_eq!(p.jacobian_colouring().1.count, 2);
+    /// assert_eq!(j.to_dense(), p.jacobian(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?);
+    /// # Ok::<(), chainrule::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`eval`](Program::eval).
+    pub fn sparse_jacobian(&self, x: &[S]) -> Result<SparseMatrix<S>> {
+        check_len("point", self.inputs, x.len())?;
+        let (pattern, colouring) = self.jacobian_colouring();
+        let mut values = vec![S::zero(); pattern.len()];
+        let mut point: Vec<DualN<S, JACFWD_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
+        let mut node_values = Vec::new();
+        for start in (0..colouring.count).step_by(JACFWD_CHUNK) {
+            seed_colours(&mut point, x, colouring, start);
+            self.forward(&point, &mut node_values, None)?;
+            for (i, &output) in self.outputs.iter().enumerate() {
+                let tangents = *node_values[output as usize].tangents();
+                let entries = pattern.row_offsets[i]..pattern.row_offsets[i + 1];
+                for (value, &column) in values[entries.clone()].iter_mut().zip(&pattern.columns[entries]) {
+                    let colour = colouring.colours[column];
+                    if (start..start + JACFWD_CHUNK).contains(&colour) {
+                        *value = tangents[colour - start];
+                    }
+                }
+            }
+        }
+        Ok(SparseMatrix {
+            pattern: pattern.clone(),
+            values,
+        })
+    }
+
+    /// The Hessian of output 0 at `x` as a sparse matrix: forward over
+    /// reverse with one direction per colour of a star colouring, 8 colours
+    /// per pass, each nonzero read directly from the compressed product.
+    ///
+    /// ```
+    /// use chainrule::program::record;
+    /// use num_traits::Float;
+    /// fn rosenbrock<T: Float>(x: &[T]) -> T {
+    ///     let c = T::from(100.0).unwrap();
+    ///     x.windows(2).fold(T::zero(), |a, w| a + c * (w[1] - w[0] * w[0]).powi(2) + (T::one() - w[0]).powi(2))
+    /// }
+    /// let p = record(rosenbrock, &[0.0; 50])?;
+    /// let h = p.sparse_hessian(&[0.5; 50])?;
+    /// assert_eq!(p.hessian_colouring().1.count, 3); // tridiagonal
+    /// assert_eq!(h.to_dense(), p.hessian(&[0.5; 50])?);
+    /// # Ok::<(), chainrule::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient).
+    pub fn sparse_hessian(&self, x: &[S]) -> Result<SparseMatrix<S>> {
+        let output = self.single_output()?;
+        check_len("point", self.inputs, x.len())?;
+        let (pattern, colouring) = self.hessian_colouring();
+        let inputs = self.input_nodes();
+        // compressed[i][c] = Σ over columns j of colour c of H[i][j].
+        let mut compressed = vec![S::zero(); self.inputs * colouring.count];
+        let mut point: Vec<DualN<S, HESSIAN_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        for start in (0..colouring.count).step_by(HESSIAN_CHUNK) {
+            seed_colours(&mut point, x, colouring, start);
+            self.forward(&point, &mut values, Some(&mut partials))?;
+            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            let end = (start + HESSIAN_CHUNK).min(colouring.count);
+            for (i, &node) in inputs.iter().enumerate() {
+                let tangents = adjoints[node as usize].tangents();
+                compressed[i * colouring.count + start..i * colouring.count + end]
+                    .copy_from_slice(&tangents[..end - start]);
+            }
+        }
+        Ok(SparseMatrix {
+            pattern: pattern.clone(),
+            values: recover_symmetric(pattern, colouring, &compressed),
+        })
+    }
+}
+
+/// Seeds lane `colour − start` of every input whose colour is in
+/// `start..start + N`; the other inputs are constants.
+fn seed_colours<S: TapeScalar, const N: usize>(
+    point: &mut [DualN<S, N>],
+    x: &[S],
+    colouring: &Colouring,
+    start: usize,
+) {
+    for (j, p) in point.iter_mut().enumerate() {
+        let colour = colouring.colours[j];
+        *p = if (start..start + N).contains(&colour) {
+            DualN::variable(x[j], colour - start)
+        } else {
+            DualN::constant(x[j])
+        };
+    }
+}
+
+/// Reads each nonzero `H[i][j]` from the compressed product: from row `i`
+/// when `j` is the only column of its colour in row `i`, else from row `j`
+/// (a star colouring guarantees one of the two).
+fn recover_symmetric<S: Copy>(pattern: &Sparsity, colouring: &Colouring, compressed: &[S]) -> Vec<S> {
+    let colours = &colouring.colours;
+    let count = colouring.count;
+    let alone = |i: usize, j: usize| pattern.row(i).iter().all(|&k| k == j || colours[k] != colours[j]);
+    let mut values = Vec::with_capacity(pattern.len());
+    for i in 0..pattern.rows {
+        for &j in pattern.row(i) {
+            let value = if alone(i, j) {
+                compressed[i * count + colours[j]]
+            } else {
+                debug_assert!(alone(j, i), "not a star colouring at ({i}, {j})");
+                compressed[j * count + colours[i]]
+            };
+            values.push(value);
+        }
+    }
+    values
+}
