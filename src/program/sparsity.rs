@@ -81,8 +81,11 @@ fn piecewise_constant(op: Op) -> bool {
     )
 }
 
-/// The inputs each node's derivative can depend on (first-order index sets).
-fn index_sets<S>(program: &Program<S>) -> IndexSets {
+/// The inputs each node's derivative can depend on (first-order index
+/// sets), for the nodes marked `needed` (the others get empty sets): a
+/// running sum over all inputs would otherwise hold a set of every size from
+/// 1 to n, quadratic memory for a linear-size program.
+fn index_sets<S>(program: &Program<S>, needed: &[bool]) -> IndexSets {
     let mut sets = IndexSets {
         starts: Vec::with_capacity(program.len() + 1),
         items: Vec::new(),
@@ -91,22 +94,59 @@ fn index_sets<S>(program: &Program<S>) -> IndexSets {
     let mut merged: Vec<u32> = Vec::new();
     for (i, &op) in program.ops.iter().enumerate() {
         merged.clear();
-        match op {
-            Op::Input(k) => merged.push(k),
-            Op::Constant(_) => {}
-            _ if piecewise_constant(op) => {}
-            _ => {
-                for &arg in program.args(i) {
-                    merged.extend_from_slice(sets.get(arg));
+        if needed[i] {
+            match op {
+                Op::Input(k) => merged.push(k),
+                Op::Constant(_) => {}
+                _ if piecewise_constant(op) => {}
+                _ => {
+                    for &arg in program.args(i) {
+                        merged.extend_from_slice(sets.get(arg));
+                    }
+                    merged.sort_unstable();
+                    merged.dedup();
                 }
-                merged.sort_unstable();
-                merged.dedup();
             }
         }
         sets.items.extend_from_slice(&merged);
         sets.starts.push(sets.items.len());
     }
     sets
+}
+
+/// Marks the nodes whose index sets `seeds` need: the seeds and, backward,
+/// every argument of a marked node.
+fn close_backward<S>(program: &Program<S>, needed: &mut [bool]) {
+    for i in (0..program.len()).rev() {
+        if needed[i] && !piecewise_constant(program.ops[i]) {
+            for &arg in program.args(i) {
+                needed[arg as usize] = true;
+            }
+        }
+    }
+}
+
+/// The inputs output `output` depends on, by a backward walk (linear in the
+/// program's size, whatever the number of inputs).
+fn inputs_reaching<S>(program: &Program<S>, output: u32, marks: &mut [bool]) -> Vec<usize> {
+    marks.iter_mut().for_each(|m| *m = false);
+    marks[output as usize] = true;
+    let mut inputs = Vec::new();
+    for i in (0..program.len()).rev() {
+        if !marks[i] {
+            continue;
+        }
+        match program.ops[i] {
+            Op::Input(k) => inputs.push(k as usize),
+            op if piecewise_constant(op) => {}
+            _ => {
+                for &arg in program.args(i) {
+                    marks[arg as usize] = true;
+                }
+            }
+        }
+    }
+    inputs
 }
 
 impl<S> Program<S> {
@@ -126,12 +166,27 @@ impl<S> Program<S> {
     /// # Ok::<(), chainrule::Error>(())
     /// ```
     pub fn jacobian_sparsity(&self) -> Sparsity {
-        let sets = index_sets(self);
-        let rows = self
-            .outputs
-            .iter()
-            .map(|&o| sets.get(o).iter().map(|&k| k as usize).collect())
-            .collect();
+        let rows = if self.outputs.len() <= 64 {
+            // Few outputs: one backward walk each (a sum over every input,
+            // which forward sets would hold at every size, costs no more).
+            let mut marks = vec![false; self.len()];
+            self.outputs
+                .iter()
+                .map(|&o| inputs_reaching(self, o, &mut marks))
+                .collect()
+        } else {
+            // Many outputs: index sets forward, each at most the inputs it needs.
+            let mut needed = vec![false; self.len()];
+            for &o in &self.outputs {
+                needed[o as usize] = true;
+            }
+            close_backward(self, &mut needed);
+            let sets = index_sets(self, &needed);
+            self.outputs
+                .iter()
+                .map(|&o| sets.get(o).iter().map(|&k| k as usize).collect())
+                .collect()
+        };
         Sparsity::from_rows(self.inputs, rows)
     }
 
@@ -153,7 +208,6 @@ impl<S> Program<S> {
     /// # Ok::<(), chainrule::Error>(())
     /// ```
     pub fn hessian_sparsity(&self) -> Sparsity {
-        let sets = index_sets(self);
         let n = self.inputs;
         let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n];
         // Only nodes that reach output 0 contribute.
@@ -168,6 +222,17 @@ impl<S> Program<S> {
                 }
             }
         }
+        // Index sets are needed for the arguments of nonlinear operations only.
+        let mut needed = vec![false; self.ops.len()];
+        for (i, &op) in self.ops.iter().enumerate() {
+            if reaches[i] && is_nonlinear(op) {
+                for &arg in self.args(i) {
+                    needed[arg as usize] = true;
+                }
+            }
+        }
+        close_backward(self, &mut needed);
+        let sets = index_sets(self, &needed);
         let mut pair = |a: &[u32], b: &[u32]| {
             for &i in a {
                 rows[i as usize].extend(b.iter().map(|&j| j as usize));
@@ -205,6 +270,17 @@ impl<S> Program<S> {
             }
         }
         Sparsity::from_rows(n, rows)
+    }
+}
+
+/// Whether an operation can make second derivatives (conservative: a
+/// product or quotient counts even where one argument is constant).
+fn is_nonlinear(op: Op) -> bool {
+    match op {
+        Op::Input(_) | Op::Constant(_) => false,
+        Op::Unary(u) => !unary_is_piecewise_linear(u),
+        Op::Binary(b) => !matches!(b, Binary::Add | Binary::Sub | Binary::Max | Binary::Min | Binary::Rem),
+        Op::MulAdd => true,
     }
 }
 
