@@ -218,3 +218,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn patterns_of_long_running_sums_take_linear_memory() {
+    // Rosenbrock's running sum depends on every input: index sets held at
+    // every node of it would need n²/2 entries (5·10⁹ here).
+    let n = 100_000;
+    let program = record(rosenbrock, &vec![0.5; n]).unwrap();
+    let (pattern, colouring) = program.hessian_colouring();
+    assert_eq!((pattern.len(), colouring.count), (3 * n - 2, 3));
+    let jacobian = program.jacobian_sparsity();
+    assert_eq!(jacobian.row(0).len(), n);
+}
