@@ -143,26 +143,38 @@ impl<S: TapeScalar> Program<S> {
         let output = self.single_output()?;
         check_len("point", self.inputs, x.len())?;
         let (pattern, colouring) = self.hessian_colouring();
-        let inputs = self.input_nodes();
-        // compressed[i][c] = Σ over columns j of colour c of H[i][j].
-        let mut compressed = vec![S::zero(); self.inputs * colouring.count];
-        let mut point: Vec<DualN<S, HESSIAN_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-        for start in (0..colouring.count).step_by(HESSIAN_CHUNK) {
-            seed_colours(&mut point, x, colouring, start);
-            self.forward(&point, &mut values, Some(&mut partials))?;
-            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
-            let end = (start + HESSIAN_CHUNK).min(colouring.count);
-            for (i, &node) in inputs.iter().enumerate() {
-                let tangents = adjoints[node as usize].tangents();
-                compressed[i * colouring.count + start..i * colouring.count + end]
-                    .copy_from_slice(&tangents[..end - start]);
-            }
-        }
+        // As few lanes as the colours need: a banded Hessian's 3 colours fit
+        // in 4 lanes, half the memory traffic of 8.
+        let compressed = match colouring.count {
+            0..=2 => self.compressed_hessian::<2>(x, output, colouring)?,
+            3..=4 => self.compressed_hessian::<4>(x, output, colouring)?,
+            _ => self.compressed_hessian::<HESSIAN_CHUNK>(x, output, colouring)?,
+        };
         Ok(SparseMatrix {
             pattern: pattern.clone(),
             values: recover_symmetric(pattern, colouring, &compressed),
         })
+    }
+
+    /// `compressed[i·count + c]` = Σ over the columns `j` of colour `c` of
+    /// `H[i][j]`: forward over reverse with one lane per colour, `N` colours
+    /// per pass.
+    fn compressed_hessian<const N: usize>(&self, x: &[S], output: u32, colouring: &Colouring) -> Result<Vec<S>> {
+        let count = colouring.count;
+        let mut compressed = vec![S::zero(); self.inputs * count];
+        let mut point: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
+        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        for start in (0..count).step_by(N) {
+            seed_colours(&mut point, x, colouring, start);
+            self.forward(&point, &mut values, Some(&mut partials))?;
+            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            let end = (start + N).min(count);
+            for (i, node) in self.input_nodes().enumerate() {
+                let tangents = adjoints[node as usize].tangents();
+                compressed[i * count + start..i * count + end].copy_from_slice(&tangents[..end - start]);
+            }
+        }
+        Ok(compressed)
     }
 }
 

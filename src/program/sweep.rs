@@ -8,15 +8,16 @@ use crate::rules::{self, chain};
 use crate::{Dual, DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
 
 impl<S: TapeScalar> Program<S> {
-    /// The node of each input, in input order.
-    pub(super) fn input_nodes(&self) -> Vec<u32> {
-        let mut nodes = vec![0; self.inputs];
-        for (i, op) in self.ops.iter().enumerate() {
-            if let Op::Input(k) = *op {
-                nodes[k as usize] = i as u32;
-            }
-        }
-        nodes
+    /// The node of each input, in input order: inputs are nodes `0..n`
+    /// (recorded first, and kept first by every pass).
+    pub(super) fn input_nodes(&self) -> std::ops::Range<u32> {
+        debug_assert!(
+            self.ops[..self.inputs]
+                .iter()
+                .enumerate()
+                .all(|(k, &op)| op == Op::Input(k as u32))
+        );
+        0..self.inputs as u32
     }
 
     /// Every node's value at `x`, on any number type built from `S`; with
@@ -93,9 +94,17 @@ impl<S: TapeScalar> Program<S> {
                 continue;
             }
             let args = self.args[i];
-            for k in 0..self.ops[i].arity() {
-                let term = chain(partials[i][k], adjoint);
-                adjoints[args[k] as usize] += term;
+            if adjoint.is_plain_finite() {
+                // A finite adjoint times any partial is already the strong-zero product.
+                for k in 0..self.ops[i].arity() {
+                    let term = partials[i][k] * adjoint;
+                    adjoints[args[k] as usize] += term;
+                }
+            } else {
+                for k in 0..self.ops[i].arity() {
+                    let term = chain(partials[i][k], adjoint);
+                    adjoints[args[k] as usize] += term;
+                }
             }
         }
     }
@@ -128,7 +137,7 @@ impl<S: TapeScalar> Program<S> {
         let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
         self.forward(x, &mut values, Some(&mut partials))?;
         self.backward(&partials, &[(output, S::one())], &mut adjoints);
-        let gradient = self.input_nodes().iter().map(|&i| adjoints[i as usize]).collect();
+        let gradient = self.input_nodes().map(|i| adjoints[i as usize]).collect();
         Ok((values[output as usize], gradient))
     }
 
@@ -152,10 +161,7 @@ impl<S: TapeScalar> Program<S> {
         let seeds: Vec<(u32, S)> = self.outputs.iter().copied().zip(u.iter().copied()).collect();
         self.backward(&partials, &seeds, &mut adjoints);
         let outputs = self.outputs.iter().map(|&o| values[o as usize]).collect();
-        Ok((
-            outputs,
-            self.input_nodes().iter().map(|&i| adjoints[i as usize]).collect(),
-        ))
+        Ok((outputs, self.input_nodes().map(|i| adjoints[i as usize]).collect()))
     }
 
     /// The outputs and the Jacobian-vector product `J·v` at `x`: one pass on
@@ -207,7 +213,7 @@ impl<S: TapeScalar> Program<S> {
             let inputs = self.input_nodes();
             for (i, &o) in self.outputs.iter().enumerate() {
                 self.backward(&partials, &[(o, S::one())], &mut adjoints);
-                for (j, &node) in inputs.iter().enumerate() {
+                for (j, node) in inputs.clone().enumerate() {
                     jacobian[(i, j)] = adjoints[node as usize];
                 }
             }
@@ -236,7 +242,7 @@ impl<S: TapeScalar> Program<S> {
             }
             self.forward(&point, &mut values, Some(&mut partials))?;
             self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
-            for (i, &node) in inputs.iter().enumerate() {
+            for (i, node) in inputs.clone().enumerate() {
                 for j in start..end {
                     hessian[(i, j)] = adjoints[node as usize].tangents()[j - start];
                 }
@@ -261,10 +267,6 @@ impl<S: TapeScalar> Program<S> {
         let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
         self.forward(&point, &mut values, Some(&mut partials))?;
         self.backward(&partials, &[(output, Dual::constant(S::one()))], &mut adjoints);
-        Ok(self
-            .input_nodes()
-            .iter()
-            .map(|&i| adjoints[i as usize].tangent)
-            .collect())
+        Ok(self.input_nodes().map(|i| adjoints[i as usize].tangent).collect())
     }
 }
