@@ -107,7 +107,7 @@ pub enum Command {
         of: usize,
     },
 
-    /// Value, gradient and Hessian of a scalar expression (forward-over-reverse)
+    /// Value, gradient and Hessian of a scalar expression (one recording; forward-over-reverse sweeps, one per 8 colours of its sparsity)
     #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]
     Hessian(Common),
 
