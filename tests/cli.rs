@@ -427,3 +427,24 @@ fn program_prints_the_optimised_recording() {
     assert_eq!(json["nodes"][1]["value"], 2.0);
     assert_eq!(json["outputs"][0], 4);
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    // 1000×1000 Hessian, about 4 MB of JSON, into a pipe closed after 10 bytes.
+    let names: Vec<String> = (0..1000).map(|k| format!("x{k}")).collect();
+    let at: Vec<String> = names.iter().map(|n| format!("{n}=0.5")).collect();
+    let expr: Vec<String> = names.windows(2).map(|w| format!("({} - {}^2)^2", w[1], w[0])).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["hessian", &expr.join(" + "), "--at", &at.join(","), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -47,7 +47,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(report) => {
-            print!("{}", report.text);
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(report.text.as_bytes()).and_then(|()| stdout.flush()) {
+                Ok(()) => {}
+                // The reader stopped reading (`| head`, `| cmp`): nothing more to say.
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: cannot write the output: {error}");
+                    return ExitCode::from(2);
+                }
+            }
             if report.non_finite {
                 eprintln!("{NON_FINITE_WARNING}");
             }
