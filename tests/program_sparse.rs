@@ -230,3 +230,16 @@ fn patterns_of_long_running_sums_take_linear_memory() {
     let jacobian = program.jacobian_sparsity();
     assert_eq!(jacobian.row(0).len(), n);
 }
+
+#[test]
+fn the_sparse_hessian_sweeps_also_give_value_and_gradient() {
+    let x: Vec<f64> = (0..30).map(|i| 0.1 * i as f64 - 1.0).collect();
+    let program = record(rosenbrock, &x).unwrap();
+    let (value, gradient, h) = program.value_gradient_sparse_hessian(&x).unwrap();
+    assert_eq!((value, gradient), program.value_and_gradient(&x).unwrap());
+    assert_eq!(h, program.sparse_hessian(&x).unwrap());
+    // A linear function: no colour, yet a value and a gradient.
+    let linear = record(|v: &[Var<f64>]| v[0] * 2.0 + v[1], &[1.0, 1.0]).unwrap();
+    let (value, gradient, h) = linear.value_gradient_sparse_hessian(&[3.0, 4.0]).unwrap();
+    assert_eq!((value, gradient, h.values.len()), (10.0, vec![2.0, 1.0], 0));
+}

@@ -140,41 +140,62 @@ impl<S: TapeScalar> Program<S> {
     /// # Errors
     /// As [`value_and_gradient`](Program::value_and_gradient).
     pub fn sparse_hessian(&self, x: &[S]) -> Result<SparseMatrix<S>> {
+        self.value_gradient_sparse_hessian(x).map(|(_, _, h)| h)
+    }
+
+    /// The value, gradient and sparse Hessian of output 0 at `x`, all from
+    /// the same compressed sweeps as [`sparse_hessian`](Program::sparse_hessian).
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient).
+    pub fn value_gradient_sparse_hessian(&self, x: &[S]) -> Result<(S, Vec<S>, SparseMatrix<S>)> {
         let output = self.single_output()?;
         check_len("point", self.inputs, x.len())?;
         let (pattern, colouring) = self.hessian_colouring();
         // As few lanes as the colours need: a banded Hessian's 3 colours fit
         // in 4 lanes, half the memory traffic of 8.
-        let compressed = match colouring.count {
+        let (value, gradient, compressed) = match colouring.count {
             0..=2 => self.compressed_hessian::<2>(x, output, colouring)?,
             3..=4 => self.compressed_hessian::<4>(x, output, colouring)?,
             _ => self.compressed_hessian::<HESSIAN_CHUNK>(x, output, colouring)?,
         };
-        Ok(SparseMatrix {
+        let hessian = SparseMatrix {
             pattern: pattern.clone(),
             values: recover_symmetric(pattern, colouring, &compressed),
-        })
+        };
+        Ok((value, gradient, hessian))
     }
 
-    /// `compressed[i·count + c]` = Σ over the columns `j` of colour `c` of
-    /// `H[i][j]`: forward over reverse with one lane per colour, `N` colours
-    /// per pass.
-    fn compressed_hessian<const N: usize>(&self, x: &[S], output: u32, colouring: &Colouring) -> Result<Vec<S>> {
+    /// The value, the gradient and `compressed[i·count + c]` = Σ over the
+    /// columns `j` of colour `c` of `H[i][j]`: forward over reverse with one
+    /// lane per colour, `N` colours per pass (at least one pass, for the
+    /// value and gradient).
+    fn compressed_hessian<const N: usize>(
+        &self,
+        x: &[S],
+        output: u32,
+        colouring: &Colouring,
+    ) -> Result<(S, Vec<S>, Vec<S>)> {
         let count = colouring.count;
         let mut compressed = vec![S::zero(); self.inputs * count];
         let mut point: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
         let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-        for start in (0..count).step_by(N) {
+        let (mut value, mut gradient) = (S::zero(), Vec::new());
+        for start in (0..count.max(1)).step_by(N) {
             seed_colours(&mut point, x, colouring, start);
             self.forward(&point, &mut values, Some(&mut partials))?;
             self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            if start == 0 {
+                value = values[output as usize].value;
+                gradient = self.input_nodes().map(|i| adjoints[i as usize].value).collect();
+            }
             let end = (start + N).min(count);
             for (i, node) in self.input_nodes().enumerate() {
                 let tangents = adjoints[node as usize].tangents();
                 compressed[i * count + start..i * count + end].copy_from_slice(&tangents[..end - start]);
             }
         }
-        Ok(compressed)
+        Ok((value, gradient, compressed))
     }
 }
 
