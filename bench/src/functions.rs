@@ -47,6 +47,29 @@ pub fn rosenbrock_adjoint(x: &[f64], gradient: &mut [f64]) -> f64 {
     value
 }
 
+/// A discrete Laplacian energy on an m×m grid (n = m²): Σ (x_right − x)² +
+/// Σ (x_below − x)² + Σ x⁴, whose Hessian is the 5-point stencil.
+pub fn stencil_energy<T: Float>(x: &[T]) -> T {
+    let m = (x.len() as f64).sqrt() as usize;
+    let mut energy = T::zero();
+    for i in 0..m {
+        for j in 0..m {
+            let here = x[i * m + j];
+            if j + 1 < m {
+                let d = x[i * m + j + 1] - here;
+                energy = energy + d * d;
+            }
+            if i + 1 < m {
+                let d = x[(i + 1) * m + j] - here;
+                energy = energy + d * d;
+            }
+            let sq = here * here;
+            energy = energy + sq * sq;
+        }
+    }
+    energy
+}
+
 /// Closed-form Hessian of `rosenbrock`, row-major.
 pub fn rosenbrock_hessian(x: &[f64]) -> Vec<f64> {
     let n = x.len();

@@ -62,6 +62,12 @@ fn main() {
     if wanted("W7") {
         w7_rosenbrock_tensor(&config);
     }
+    if wanted("W8") {
+        w8_sparse_hessian(&config);
+    }
+    if wanted("W9") {
+        w9_replay(&config);
+    }
 }
 
 fn check(system: &str, what: &str, got: &[f64], want: &[f64]) {
@@ -308,6 +314,94 @@ fn w5_hessian(config: &Config) {
         let echidna = || peers::echidna_hessian(&x, dense);
         check("echidna-hessian8", workload, &echidna(), &reference);
         report(workload, n, "echidna-hessian8", measure(config.budget, echidna), None);
+
+        // Recorded once (outside the timing), swept at the point: the dense
+        // Hessian, and for the banded Rosenbrock the star-coloured sparse one.
+        let program = if dense {
+            chainrule::program::record(dense_hessian_fn, &x).unwrap()
+        } else {
+            chainrule::program::record(rosenbrock, &x).unwrap()
+        };
+        let dense_program = || program.hessian(std::hint::black_box(&x)).unwrap();
+        check("chainrule-program", workload, dense_program().as_slice(), &reference);
+        report(workload, n, "chainrule-program", measure(config.budget, dense_program), None);
+        if !dense {
+            let sparse = || program.value_gradient_sparse_hessian(std::hint::black_box(&x)).unwrap();
+            check("chainrule-program-sparse", workload, sparse().2.to_dense().as_slice(), &reference);
+            report(workload, n, "chainrule-program-sparse", measure(config.budget, sparse), None);
+        }
+    }
+}
+
+/// W8: sparse Hessians (value, gradient and every nonzero) of Rosenbrock
+/// (tridiagonal) and a 5-point-stencil energy, from a program or tape
+/// recorded once: chainrule's star-coloured sweeps against echidna's
+/// bytecode tape (`sparse_hessian_vec::<8>`).
+fn w8_sparse_hessian(config: &Config) {
+    let sizes: &[usize] = if config.tiny { &[100] } else { &[1_000, 10_000, 100_000] };
+    for stencil in [false, true] {
+        let workload = if stencil { "sparse_hessian_stencil" } else { "sparse_hessian_rosenbrock" };
+        for &size in sizes {
+            let n = if stencil { ((size as f64).sqrt() as usize).pow(2) } else { size };
+            let x = point(n);
+            let program = if stencil {
+                chainrule::program::record(stencil_energy, &x).unwrap()
+            } else {
+                chainrule::program::record(rosenbrock, &x).unwrap()
+            };
+            let tape = peers::echidna_record(&x, stencil);
+            // Same value, gradient and nonzeros from both.
+            let (value, gradient, h) = program.value_gradient_sparse_hessian(&x).unwrap();
+            let (e_value, e_gradient, entries) = peers::echidna_sparse_hessian(&tape, &x);
+            check("chainrule-program-sparse", workload, &[value], &[e_value]);
+            check("chainrule-program-sparse", workload, &gradient, &e_gradient);
+            let ours: Vec<f64> = entries
+                .iter()
+                .map(|&(r, c, _)| h.row(r).find(|&(j, _)| j == c).map_or(0.0, |(_, v)| v))
+                .collect();
+            let theirs: Vec<f64> = entries.iter().map(|&(_, _, v)| v).collect();
+            check("chainrule-program-sparse", workload, &ours, &theirs);
+            let colours = program.hessian_colouring().1.count;
+            let ours = || program.value_gradient_sparse_hessian(std::hint::black_box(&x)).unwrap();
+            Record {
+                workload,
+                n,
+                system: "chainrule-program-sparse",
+                stats: measure(config.budget, ours),
+                ns_per_op: None,
+                bytes_per_op: None,
+                peak_rss_mb: None,
+                note: Some(format!("{colours} colours")),
+            }
+            .print();
+            let theirs = || peers::echidna_sparse_hessian(&tape, std::hint::black_box(&x));
+            report(workload, n, "echidna-bytecode-sparse8", measure(config.budget, theirs), None);
+        }
+    }
+}
+
+/// W9: the gradient at a new point of a function recorded earlier:
+/// chainrule's program replay, re-recording with `value_and_grad`, and
+/// echidna's bytecode tape (ADOL-C's replay is W1's `adolc-taped` row).
+fn w9_replay(config: &Config) {
+    let sizes: &[usize] = if config.tiny { &[100] } else { &[1_000, 100_000] };
+    for &n in sizes {
+        let recorded_at = point(n);
+        let x: Vec<f64> = recorded_at.iter().map(|v| v + 0.125).collect();
+        let ops = ROSENBROCK_OPS_PER_TERM * (n - 1);
+        let mut reference = vec![0.0; n];
+        rosenbrock_adjoint(&x, &mut reference);
+        let program = chainrule::program::record(rosenbrock, &recorded_at).unwrap();
+        let replay = || program.value_and_gradient(std::hint::black_box(&x)).unwrap();
+        check("chainrule-program", "replay", &replay().1, &reference);
+        report("replay_gradient", n, "chainrule-program", measure(config.budget, replay), Some(ops));
+        let again = || chainrule::value_and_grad(rosenbrock, std::hint::black_box(&x)).unwrap();
+        check("chainrule-reverse", "replay", &again().1, &reference);
+        report("replay_gradient", n, "chainrule-reverse (re-record)", measure(config.budget, again), Some(ops));
+        let mut tape = peers::echidna_record(&recorded_at, false);
+        check("echidna-bytecode", "replay", &tape.gradient(&x), &reference);
+        let stats = measure(config.budget, || tape.gradient(std::hint::black_box(&x)));
+        report("replay_gradient", n, "echidna-bytecode", stats, Some(ops));
     }
 }
 

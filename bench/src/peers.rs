@@ -31,6 +31,23 @@ pub fn echidna_hessian(x: &[f64], dense: bool) -> Vec<f64> {
     rows.concat()
 }
 
+/// echidna's bytecode tape, recorded once.
+pub fn echidna_record(x: &[f64], stencil: bool) -> echidna::BytecodeTape<f64> {
+    if stencil {
+        echidna::record(|v| stencil_energy(v), x).0
+    } else {
+        echidna::record(|v| rosenbrock(v), x).0
+    }
+}
+
+/// Value, gradient and sparse Hessian (as (row, column, value) triples, as
+/// echidna reports them) from echidna's bytecode tape, 8 colours per sweep.
+pub fn echidna_sparse_hessian(tape: &echidna::BytecodeTape<f64>, x: &[f64]) -> (f64, Vec<f64>, Vec<(usize, usize, f64)>) {
+    let (value, gradient, pattern, values) = tape.sparse_hessian_vec::<8>(x);
+    let entries = pattern.rows.iter().zip(&pattern.cols).zip(values).map(|((&r, &c), v)| (r as usize, c as usize, v)).collect();
+    (value, gradient, entries)
+}
+
 // --- num-dual ----------------------------------------------------------------
 
 /// Gradient by forward mode, `N` directions per pass (num-dual's `DualVec`).

@@ -69,6 +69,7 @@
 mod colouring;
 mod passes;
 mod record;
+mod scratch;
 mod sparse;
 mod sparsity;
 mod sweep;
@@ -80,6 +81,7 @@ use crate::rules::{Binary, Unary};
 pub use colouring::{Colouring, colour_columns, star_colouring};
 pub use passes::Passes;
 pub use record::{Outputs, record, record_with};
+pub use scratch::release_buffers;
 pub use sparse::SparseMatrix;
 pub use sparsity::Sparsity;
 

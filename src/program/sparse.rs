@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::Program;
 use super::colouring::{Colouring, colour_columns, star_colouring};
+use super::scratch::{Scratch, take_scratch};
 use super::sparsity::Sparsity;
 use crate::error::{Result, check_len};
 use crate::reverse::TapeScalar;
@@ -179,12 +180,17 @@ impl<S: TapeScalar> Program<S> {
         let count = colouring.count;
         let mut compressed = vec![S::zero(); self.inputs * count];
         let mut point: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        let mut scratch = take_scratch();
+        let Scratch {
+            values,
+            partials,
+            adjoints,
+        } = &mut *scratch;
         let (mut value, mut gradient) = (S::zero(), Vec::new());
         for start in (0..count.max(1)).step_by(N) {
             seed_colours(&mut point, x, colouring, start);
-            self.forward(&point, &mut values, Some(&mut partials))?;
-            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            self.forward(&point, values, Some(partials))?;
+            self.backward(partials, &[(output, DualN::constant(S::one()))], adjoints);
             if start == 0 {
                 value = values[output as usize].value;
                 gradient = self.input_nodes().map(|i| adjoints[i as usize].value).collect();

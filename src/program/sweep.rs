@@ -1,6 +1,7 @@
 //! Evaluating and differentiating a [`Program`] at a point: loops over its
 //! node list with the rule table, on plain or dual numbers.
 
+use super::scratch::{Scratch, take_scratch};
 use super::{Guard, Op, Program};
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
@@ -121,8 +122,9 @@ impl<S: TapeScalar> Program<S> {
     /// [`Error::BranchChanged`] if a recorded comparison comes out
     /// differently at `x`.
     pub fn eval(&self, x: &[S]) -> Result<Vec<S>> {
-        let mut values = Vec::new();
-        self.forward(x, &mut values, None)?;
+        let mut scratch = take_scratch();
+        let values = &mut scratch.values;
+        self.forward(x, values, None)?;
         Ok(self.outputs.iter().map(|&o| values[o as usize]).collect())
     }
 
@@ -134,9 +136,14 @@ impl<S: TapeScalar> Program<S> {
     /// program has one output.
     pub fn value_and_gradient(&self, x: &[S]) -> Result<(S, Vec<S>)> {
         let output = self.single_output()?;
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-        self.forward(x, &mut values, Some(&mut partials))?;
-        self.backward(&partials, &[(output, S::one())], &mut adjoints);
+        let mut scratch = take_scratch();
+        let Scratch {
+            values,
+            partials,
+            adjoints,
+        } = &mut *scratch;
+        self.forward(x, values, Some(partials))?;
+        self.backward(partials, &[(output, S::one())], adjoints);
         let gradient = self.input_nodes().map(|i| adjoints[i as usize]).collect();
         Ok((values[output as usize], gradient))
     }
@@ -156,10 +163,15 @@ impl<S: TapeScalar> Program<S> {
     /// has one entry per output.
     pub fn vjp(&self, x: &[S], u: &[S]) -> Result<(Vec<S>, Vec<S>)> {
         check_len("cotangent vector", self.outputs.len(), u.len())?;
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-        self.forward(x, &mut values, Some(&mut partials))?;
+        let mut scratch = take_scratch();
+        let Scratch {
+            values,
+            partials,
+            adjoints,
+        } = &mut *scratch;
+        self.forward(x, values, Some(partials))?;
         let seeds: Vec<(u32, S)> = self.outputs.iter().copied().zip(u.iter().copied()).collect();
-        self.backward(&partials, &seeds, &mut adjoints);
+        self.backward(partials, &seeds, adjoints);
         let outputs = self.outputs.iter().map(|&o| values[o as usize]).collect();
         Ok((outputs, self.input_nodes().map(|i| adjoints[i as usize]).collect()))
     }
@@ -173,8 +185,9 @@ impl<S: TapeScalar> Program<S> {
     pub fn jvp(&self, x: &[S], v: &[S]) -> Result<(Vec<S>, Vec<S>)> {
         check_len("tangent vector", self.inputs, v.len())?;
         let point: Vec<Dual<S>> = x.iter().zip(v).map(|(&a, &t)| Dual::new(a, t)).collect();
-        let mut values = Vec::new();
-        self.forward(&point, &mut values, None)?;
+        let mut scratch = take_scratch();
+        let values = &mut scratch.values;
+        self.forward(&point, values, None)?;
         let outputs = self.outputs.iter().map(|&o| values[o as usize]);
         Ok(outputs.map(|y| (y.value, y.tangent)).unzip())
     }
@@ -191,13 +204,14 @@ impl<S: TapeScalar> Program<S> {
         if n <= m {
             let mut point: Vec<DualN<S, JACFWD_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
             check_len("point", n, point.len())?;
-            let mut values = Vec::new();
+            let mut scratch = take_scratch();
+            let values = &mut scratch.values;
             for start in (0..n).step_by(JACFWD_CHUNK) {
                 let end = (start + JACFWD_CHUNK).min(n);
                 for j in start..end {
                     point[j] = DualN::variable(x[j], j - start);
                 }
-                self.forward(&point, &mut values, None)?;
+                self.forward(&point, values, None)?;
                 for (i, &o) in self.outputs.iter().enumerate() {
                     for j in start..end {
                         jacobian[(i, j)] = values[o as usize].tangents()[j - start];
@@ -208,11 +222,16 @@ impl<S: TapeScalar> Program<S> {
                 }
             }
         } else {
-            let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-            self.forward(x, &mut values, Some(&mut partials))?;
+            let mut scratch = take_scratch();
+            let Scratch {
+                values,
+                partials,
+                adjoints,
+            } = &mut *scratch;
+            self.forward(x, values, Some(partials))?;
             let inputs = self.input_nodes();
             for (i, &o) in self.outputs.iter().enumerate() {
-                self.backward(&partials, &[(o, S::one())], &mut adjoints);
+                self.backward(partials, &[(o, S::one())], adjoints);
                 for (j, node) in inputs.clone().enumerate() {
                     jacobian[(i, j)] = adjoints[node as usize];
                 }
@@ -234,14 +253,19 @@ impl<S: TapeScalar> Program<S> {
         let inputs = self.input_nodes();
         let mut hessian = Matrix::zeros(n, n);
         let mut point: Vec<DualN<S, HESSIAN_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
+        let mut scratch = take_scratch();
+        let Scratch {
+            values,
+            partials,
+            adjoints,
+        } = &mut *scratch;
         for start in (0..n).step_by(HESSIAN_CHUNK) {
             let end = (start + HESSIAN_CHUNK).min(n);
             for j in start..end {
                 point[j] = DualN::variable(x[j], j - start);
             }
-            self.forward(&point, &mut values, Some(&mut partials))?;
-            self.backward(&partials, &[(output, DualN::constant(S::one()))], &mut adjoints);
+            self.forward(&point, values, Some(partials))?;
+            self.backward(partials, &[(output, DualN::constant(S::one()))], adjoints);
             for (i, node) in inputs.clone().enumerate() {
                 for j in start..end {
                     hessian[(i, j)] = adjoints[node as usize].tangents()[j - start];
@@ -264,9 +288,14 @@ impl<S: TapeScalar> Program<S> {
         let output = self.single_output()?;
         check_len("direction", self.inputs, v.len())?;
         let point: Vec<Dual<S>> = x.iter().zip(v).map(|(&a, &t)| Dual::new(a, t)).collect();
-        let (mut values, mut partials, mut adjoints) = (Vec::new(), Vec::new(), Vec::new());
-        self.forward(&point, &mut values, Some(&mut partials))?;
-        self.backward(&partials, &[(output, Dual::constant(S::one()))], &mut adjoints);
+        let mut scratch = take_scratch();
+        let Scratch {
+            values,
+            partials,
+            adjoints,
+        } = &mut *scratch;
+        self.forward(&point, values, Some(partials))?;
+        self.backward(partials, &[(output, Dual::constant(S::one()))], adjoints);
         Ok(self.input_nodes().map(|i| adjoints[i as usize].tangent).collect())
     }
 }
