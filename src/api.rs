@@ -191,6 +191,32 @@ pub fn value_and_jacfwd<S: Real, const N: usize>(
     f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
     x: &[S],
 ) -> Result<(Vec<S>, Matrix<S>)> {
+    forward_passes(f, x, None)
+}
+
+/// The inputs of forward pass `start / N`: `x` with lanes seeded on inputs
+/// `start..start + N`.
+pub(crate) fn seeded<S: Real, const N: usize>(x: &[S], start: usize) -> Vec<DualN<S, N>> {
+    let seeded = start..(start + N).min(x.len());
+    x.iter()
+        .enumerate()
+        .map(|(j, &v)| {
+            if seeded.contains(&j) {
+                DualN::variable(v, j - start)
+            } else {
+                DualN::constant(v)
+            }
+        })
+        .collect()
+}
+
+/// [`value_and_jacfwd`], reusing `first`, the outputs of the first pass
+/// (`seeded(x, 0)`), when the caller already ran it.
+pub(crate) fn forward_passes<S: Real, const N: usize>(
+    f: impl Fn(&[DualN<S, N>]) -> Vec<DualN<S, N>>,
+    x: &[S],
+    mut first: Option<Vec<DualN<S, N>>>,
+) -> Result<(Vec<S>, Matrix<S>)> {
     const { assert!(N > 0, "jacfwd_chunked needs at least one direction per pass (N > 0)") };
     let n = x.len();
     let mut inputs: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
@@ -205,7 +231,10 @@ pub fn value_and_jacfwd<S: Real, const N: usize>(
         for (j, input) in inputs.iter_mut().enumerate().take(end).skip(start) {
             *input = DualN::variable(x[j], j - start);
         }
-        let outputs = f(&inputs);
+        let outputs = match first.take() {
+            Some(outputs) if start == 0 => outputs,
+            _ => f(&inputs),
+        };
         let (_, jac) = result.get_or_insert_with(|| {
             (
                 outputs.iter().map(|y| y.value).collect(),

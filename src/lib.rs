@@ -118,6 +118,7 @@ pub mod api;
 mod error;
 pub mod expr;
 pub mod forward;
+mod function;
 pub mod graph;
 mod matrix;
 pub mod program;
@@ -132,6 +133,7 @@ pub use api::{
 };
 pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN};
+pub use function::{VectorFunction, jacobian_of};
 pub use matrix::Matrix;
 pub use real::Real;
 pub use reverse::{Recording, TapeScalar, Var};

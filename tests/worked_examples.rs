@@ -157,3 +157,44 @@ fn jacobian_of_r3_to_r2_in_all_modes() {
         }
     }
 }
+
+/// (x·y, sin x, ...): m outputs from n inputs, every output depending on all.
+struct Mixing {
+    outputs: usize,
+}
+
+impl chainrule::VectorFunction for Mixing {
+    fn eval<T: chainrule::Real>(&self, x: &[T]) -> Vec<T> {
+        (0..self.outputs)
+            .map(|i| {
+                let w = T::from_f64(1.0 + i as f64 * 0.1).unwrap();
+                x.iter().fold(T::zero(), |acc, &v| acc + (w * v).sin())
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn jacobian_of_a_generic_function_picks_the_mode_by_shape() {
+    use chainrule::VectorFunction;
+    for (n, m) in [(12, 12), (3, 40), (40, 3), (1, 1)] {
+        let f = Mixing { outputs: m };
+        let x: Vec<f64> = (0..n).map(|j| 0.1 * j as f64).collect();
+        let j = chainrule::jacobian_of(&f, &x).unwrap();
+        let forward = jacfwd(|v| f.eval(v), &x).unwrap();
+        let reverse = jacrev(|v| f.eval(v), &x).unwrap();
+        // Bit for bit the mode it chose.
+        assert!(j == forward || j == reverse, "{n}×{m}");
+        for i in 0..m {
+            for k in 0..n {
+                let exact = (1.0 + i as f64 * 0.1) * ((1.0 + i as f64 * 0.1) * x[k]).cos();
+                assert_close(j[(i, k)], exact, 1e-14, "entry");
+            }
+        }
+    }
+    let g = chainrule::function!(|x| vec![x[0] * x[1] * x[2]]);
+    assert_eq!(
+        chainrule::jacobian_of(&g, &[1.0, 2.0, 3.0]).unwrap().row(0),
+        &[6.0, 3.0, 2.0]
+    );
+}

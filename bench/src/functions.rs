@@ -117,6 +117,18 @@ pub fn dense_map<T: Float>(x: &[T], outputs: usize) -> Vec<T> {
         .collect()
 }
 
+/// `dense_map` with its output count, as a function generic over the
+/// number type (for `chainrule::jacobian_of`).
+pub struct DenseMap {
+    pub outputs: usize,
+}
+
+impl chainrule::VectorFunction for DenseMap {
+    fn eval<T: chainrule::Real>(&self, x: &[T]) -> Vec<T> {
+        dense_map(x, self.outputs)
+    }
+}
+
 /// The same for num-dual.
 pub fn dense_map_num_dual<T: num_dual::DualNum<Primitive = f64>>(x: &[T], outputs: usize) -> Vec<T> {
     let n = x.len();
@@ -166,5 +178,8 @@ pub fn point(n: usize) -> Vec<f64> {
 /// Largest relative difference between two vectors (scaled by max(1, |b|)).
 pub fn max_relative_error(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "length mismatch in correctness check");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs() / y.abs().max(1.0)).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
+        .fold(0.0, f64::max)
 }

@@ -27,15 +27,29 @@ struct Config {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let has = |flag: &str| args.iter().any(|a| a == flag);
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let quick = has("--quick");
     let tiny = has("--tiny");
     let budget = if tiny {
-        Budget { runs: 1, min_run: Duration::from_millis(1) }
+        Budget {
+            runs: 1,
+            min_run: Duration::from_millis(1),
+        }
     } else if quick {
-        Budget { runs: 5, min_run: Duration::from_millis(20) }
+        Budget {
+            runs: 5,
+            min_run: Duration::from_millis(20),
+        }
     } else {
-        Budget { runs: 7, min_run: Duration::from_millis(100) }
+        Budget {
+            runs: 7,
+            min_run: Duration::from_millis(100),
+        }
     };
     let config = Config { quick, tiny, budget };
     if let Some(system) = value("--w2") {
@@ -72,12 +86,25 @@ fn main() {
 
 fn check(system: &str, what: &str, got: &[f64], want: &[f64]) {
     let error = max_relative_error(got, want);
-    assert!(error <= TOLERANCE, "{system}: {what} differs from the reference by {error:e} (relative): not timed");
+    assert!(
+        error <= TOLERANCE,
+        "{system}: {what} differs from the reference by {error:e} (relative): not timed"
+    );
 }
 
 fn report(workload: &str, n: usize, system: &str, stats: Stats, ops: Option<usize>) {
     let ns_per_op = ops.map(|ops| stats.median_s * 1e9 / ops as f64);
-    Record { workload, n, system, stats, ns_per_op, bytes_per_op: None, peak_rss_mb: None, note: None }.print();
+    Record {
+        workload,
+        n,
+        system,
+        stats,
+        ns_per_op,
+        bytes_per_op: None,
+        peak_rss_mb: None,
+        note: None,
+    }
+    .print();
 }
 
 fn w1_rosenbrock(config: &Config) {
@@ -94,7 +121,12 @@ fn w1_rosenbrock(config: &Config) {
         let mut reference = vec![0.0; n];
         rosenbrock_adjoint(&x, &mut reference);
 
-        check("chainrule-reverse", "gradient", &chainrule::grad(rosenbrock, &x).unwrap(), &reference);
+        check(
+            "chainrule-reverse",
+            "gradient",
+            &chainrule::grad(rosenbrock, &x).unwrap(),
+            &reference,
+        );
         let stats = measure(config.budget, || chainrule::grad(rosenbrock, &x).unwrap());
         report("rosenbrock_grad", n, "chainrule-reverse", stats, Some(ops));
 
@@ -107,12 +139,19 @@ fn w1_rosenbrock(config: &Config) {
         report("rosenbrock_grad", n, "ad_trait-reverse", stats, Some(ops));
 
         if n <= 10_000 {
-            check("num-dual-chunk8", "gradient", &peers::num_dual_gradient_chunked::<8>(&x), &reference);
+            check(
+                "num-dual-chunk8",
+                "gradient",
+                &peers::num_dual_gradient_chunked::<8>(&x),
+                &reference,
+            );
             let stats = measure(config.budget, || peers::num_dual_gradient_chunked::<8>(&x));
             report("rosenbrock_grad", n, "num-dual-chunk8", stats, Some(ops));
             let chunked = chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x).unwrap();
             check("chainrule-jacfwd8", "gradient", chunked.row(0), &reference);
-            let stats = measure(config.budget, || chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x));
+            let stats = measure(config.budget, || {
+                chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x)
+            });
             report("rosenbrock_grad", n, "chainrule-jacfwd8", stats, Some(ops));
         }
 
@@ -192,7 +231,10 @@ fn w2_tape_stress(config: &Config, system: &str) {
                     backward_times.push(0.0);
                 }
             }
-            gradient = chainrule::jacfwd(|v| vec![tape_stress(v, steps)], &x).unwrap().row(0).to_vec();
+            gradient = chainrule::jacfwd(|v| vec![tape_stress(v, steps)], &x)
+                .unwrap()
+                .row(0)
+                .to_vec();
         }
         other => panic!("unknown W2 system {other}: use chainrule-reverse, echidna-reverse or floor-f64"),
     }
@@ -214,14 +256,21 @@ fn w2_tape_stress(config: &Config, system: &str) {
     let parts: &[(&str, f64)] = if system == "floor-f64" {
         &[("record", record_s), ("total", record_s)]
     } else {
-        &[("record", record_s), ("backward", backward_s), ("total", record_s + backward_s)]
+        &[
+            ("record", record_s),
+            ("backward", backward_s),
+            ("total", record_s + backward_s),
+        ]
     };
     for &(part, seconds) in parts {
         Record {
             workload: &format!("tape_stress_{part}"),
             n: ops,
             system,
-            stats: Stats { median_s: seconds, runs },
+            stats: Stats {
+                median_s: seconds,
+                runs,
+            },
             ns_per_op: Some(seconds * 1e9 / ops as f64),
             bytes_per_op: (part == "total").then_some(growth),
             peak_rss_mb: (part == "total").then_some(peak),
@@ -244,9 +293,21 @@ fn w3_jvp(config: &Config) {
     check("chainrule-jvp", "jvp", &[ours()], &[directional]);
     report("jvp", n, "chainrule-jvp", measure(config.budget, ours), Some(ops));
     check("num-dual-jvp", "jvp", &[peers::num_dual_jvp(&x, &v)], &[directional]);
-    report("jvp", n, "num-dual-jvp", measure(config.budget, || peers::num_dual_jvp(&x, &v)), Some(ops));
+    report(
+        "jvp",
+        n,
+        "num-dual-jvp",
+        measure(config.budget, || peers::num_dual_jvp(&x, &v)),
+        Some(ops),
+    );
     check("echidna-jvp", "jvp", &[peers::echidna_jvp(&x, &v)], &[directional]);
-    report("jvp", n, "echidna-jvp", measure(config.budget, || peers::echidna_jvp(&x, &v)), Some(ops));
+    report(
+        "jvp",
+        n,
+        "echidna-jvp",
+        measure(config.budget, || peers::echidna_jvp(&x, &v)),
+        Some(ops),
+    );
 
     macro_rules! chunked {
         ($($k:literal),*) => {$(
@@ -262,8 +323,11 @@ fn w3_jvp(config: &Config) {
 }
 
 fn w4_jacobian(config: &Config) {
-    let shapes: &[(&str, usize, usize)] =
-        &[("jacobian_dense", 100, 100), ("jacobian_tall", 10, 1000), ("jacobian_wide", 1000, 10)];
+    let shapes: &[(&str, usize, usize)] = &[
+        ("jacobian_dense", 100, 100),
+        ("jacobian_tall", 10, 1000),
+        ("jacobian_wide", 1000, 10),
+    ];
     for &(workload, n, m) in shapes {
         let (n, m) = if config.tiny { (n.min(20), m.min(20)) } else { (n, m) };
         let x = point(n);
@@ -271,17 +335,36 @@ fn w4_jacobian(config: &Config) {
         let flat = reference.as_slice();
         let shape = format!("{n}x{m}");
 
-        let auto = || chainrule::jacobian(|v| dense_map(v, m), &x).unwrap();
-        check("chainrule-jacobian", "jacobian", auto().as_slice(), flat);
         let record = |system: &str, stats: Stats| {
-            Record { workload, n, system, stats, ns_per_op: None, bytes_per_op: None, peak_rss_mb: None, note: Some(shape.clone()) }
-                .print()
+            Record {
+                workload,
+                n,
+                system,
+                stats,
+                ns_per_op: None,
+                bytes_per_op: None,
+                peak_rss_mb: None,
+                note: Some(shape.clone()),
+            }
+            .print()
         };
-        record("chainrule-jacobian", measure(config.budget, auto));
+        // The auto mode on a function generic over the number type: jacfwd or
+        // jacrev by shape, after one plain evaluation for the output count.
+        let generic = DenseMap { outputs: m };
+        let auto = || chainrule::jacobian_of(&generic, std::hint::black_box(&x)).unwrap();
+        check("chainrule-jacobian_of", "jacobian", auto().as_slice(), flat);
+        record("chainrule-jacobian_of", measure(config.budget, auto));
+        // The auto mode on a `Var` closure: one recording, swept by shape.
+        let recorded = || chainrule::jacobian(|v| dense_map(v, m), &x).unwrap();
+        check("chainrule-jacobian", "jacobian", recorded().as_slice(), flat);
+        record("chainrule-jacobian", measure(config.budget, recorded));
         let forward = || chainrule::jacfwd(|v| dense_map(v, m), &x).unwrap();
         check("chainrule-jacfwd", "jacobian", forward().as_slice(), flat);
         record("chainrule-jacfwd", measure(config.budget, forward));
-        record("chainrule-jacrev", measure(config.budget, || chainrule::jacrev(|v| dense_map(v, m), &x).unwrap()));
+        record(
+            "chainrule-jacrev",
+            measure(config.budget, || chainrule::jacrev(|v| dense_map(v, m), &x).unwrap()),
+        );
 
         let num_dual = || peers::num_dual_jacobian_chunked::<8>(&x, m);
         check("num-dual-chunk8", "jacobian", &num_dual(), flat);
@@ -297,9 +380,17 @@ fn w5_hessian(config: &Config) {
     let x = point(n);
     // Rosenbrock against its closed form; the dense function against chainrule
     // (itself checked against closed forms in the library's tests).
-    let cases: [(&str, fn(&[Var<chainrule::DualN<f64, 8>>]) -> Var<chainrule::DualN<f64, 8>>, Vec<f64>); 2] = [
+    let cases: [(
+        &str,
+        fn(&[Var<chainrule::DualN<f64, 8>>]) -> Var<chainrule::DualN<f64, 8>>,
+        Vec<f64>,
+    ); 2] = [
         ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
-        ("hessian_dense", dense_hessian_fn, chainrule::hessian(dense_hessian_fn, &x).unwrap().as_slice().to_vec()),
+        (
+            "hessian_dense",
+            dense_hessian_fn,
+            chainrule::hessian(dense_hessian_fn, &x).unwrap().as_slice().to_vec(),
+        ),
     ];
     for (workload, f, reference) in cases {
         let ours = || chainrule::hessian(f, &x).unwrap();
@@ -324,11 +415,28 @@ fn w5_hessian(config: &Config) {
         };
         let dense_program = || program.hessian(std::hint::black_box(&x)).unwrap();
         check("chainrule-program", workload, dense_program().as_slice(), &reference);
-        report(workload, n, "chainrule-program", measure(config.budget, dense_program), None);
+        report(
+            workload,
+            n,
+            "chainrule-program",
+            measure(config.budget, dense_program),
+            None,
+        );
         if !dense {
             let sparse = || program.value_gradient_sparse_hessian(std::hint::black_box(&x)).unwrap();
-            check("chainrule-program-sparse", workload, sparse().2.to_dense().as_slice(), &reference);
-            report(workload, n, "chainrule-program-sparse", measure(config.budget, sparse), None);
+            check(
+                "chainrule-program-sparse",
+                workload,
+                sparse().2.to_dense().as_slice(),
+                &reference,
+            );
+            report(
+                workload,
+                n,
+                "chainrule-program-sparse",
+                measure(config.budget, sparse),
+                None,
+            );
         }
     }
 }
@@ -340,9 +448,17 @@ fn w5_hessian(config: &Config) {
 fn w8_sparse_hessian(config: &Config) {
     let sizes: &[usize] = if config.tiny { &[100] } else { &[1_000, 10_000, 100_000] };
     for stencil in [false, true] {
-        let workload = if stencil { "sparse_hessian_stencil" } else { "sparse_hessian_rosenbrock" };
+        let workload = if stencil {
+            "sparse_hessian_stencil"
+        } else {
+            "sparse_hessian_rosenbrock"
+        };
         for &size in sizes {
-            let n = if stencil { ((size as f64).sqrt() as usize).pow(2) } else { size };
+            let n = if stencil {
+                ((size as f64).sqrt() as usize).pow(2)
+            } else {
+                size
+            };
             let x = point(n);
             let program = if stencil {
                 chainrule::program::record(stencil_energy, &x).unwrap()
@@ -375,7 +491,13 @@ fn w8_sparse_hessian(config: &Config) {
             }
             .print();
             let theirs = || peers::echidna_sparse_hessian(&tape, std::hint::black_box(&x));
-            report(workload, n, "echidna-bytecode-sparse8", measure(config.budget, theirs), None);
+            report(
+                workload,
+                n,
+                "echidna-bytecode-sparse8",
+                measure(config.budget, theirs),
+                None,
+            );
         }
     }
 }
@@ -394,10 +516,22 @@ fn w9_replay(config: &Config) {
         let program = chainrule::program::record(rosenbrock, &recorded_at).unwrap();
         let replay = || program.value_and_gradient(std::hint::black_box(&x)).unwrap();
         check("chainrule-program", "replay", &replay().1, &reference);
-        report("replay_gradient", n, "chainrule-program", measure(config.budget, replay), Some(ops));
+        report(
+            "replay_gradient",
+            n,
+            "chainrule-program",
+            measure(config.budget, replay),
+            Some(ops),
+        );
         let again = || chainrule::value_and_grad(rosenbrock, std::hint::black_box(&x)).unwrap();
         check("chainrule-reverse", "replay", &again().1, &reference);
-        report("replay_gradient", n, "chainrule-reverse (re-record)", measure(config.budget, again), Some(ops));
+        report(
+            "replay_gradient",
+            n,
+            "chainrule-reverse (re-record)",
+            measure(config.budget, again),
+            Some(ops),
+        );
         let mut tape = peers::echidna_record(&recorded_at, false);
         check("echidna-bytecode", "replay", &tape.gradient(&x), &reference);
         let stats = measure(config.budget, || tape.gradient(std::hint::black_box(&x)));
@@ -409,9 +543,17 @@ fn w9_replay(config: &Config) {
 fn w6_mlp_step(config: &Config) {
     use chainrule::tensor::nn::{Activation, Mlp, Optimizer, Sgd, SplitMix64};
     use chainrule::tensor::{Array, TensorTape};
-    let (batch, inputs, hidden, classes) = if config.tiny { (8, 32, 16, 10) } else { (64, 784, 128, 10) };
+    let (batch, inputs, hidden, classes) = if config.tiny {
+        (8, 32, 16, 10)
+    } else {
+        (64, 784, 128, 10)
+    };
     let mut rng = SplitMix64::new(7);
-    let x = Array::new(vec![batch, inputs], (0..batch * inputs).map(|_| rng.uniform() as f32).collect()).unwrap();
+    let x = Array::new(
+        vec![batch, inputs],
+        (0..batch * inputs).map(|_| rng.uniform() as f32).collect(),
+    )
+    .unwrap();
     let labels: Vec<usize> = (0..batch).map(|_| (rng.next_u64() % classes as u64) as usize).collect();
     let mut mlp = Mlp::<f32>::new(&[inputs, hidden, classes], Activation::Relu, 3);
     let mut sgd = Sgd::new(0.01f32, 0.0);
@@ -429,14 +571,18 @@ fn w6_mlp_step(config: &Config) {
         for (row, &label) in delta.data_mut().chunks_mut(classes).zip(&labels) {
             let max = row.iter().copied().fold(f32::MIN, f32::max);
             let total: f32 = row.iter().map(|v| (v - max).exp()).sum();
-            row.iter_mut().for_each(|v| *v = (*v - max).exp() / total / batch as f32);
+            row.iter_mut()
+                .for_each(|v| *v = (*v - max).exp() / total / batch as f32);
             row[label] -= 1.0 / batch as f32;
         }
         let by_hand = h.transpose().unwrap().matmul(&delta).unwrap();
         let ours: Vec<f64> = grads.of(&params[2]).data().iter().map(|&v| f64::from(v)).collect();
         let reference: Vec<f64> = by_hand.data().iter().map(|&v| f64::from(v)).collect();
         let error = max_relative_error(&ours, &reference);
-        assert!(error < 1e-4, "chainrule-tensor: output-layer gradient differs by {error:e} (f32): not timed");
+        assert!(
+            error < 1e-4,
+            "chainrule-tensor: output-layer gradient differs by {error:e} (f32): not timed"
+        );
     }
     let stats = measure(config.budget, || {
         tape.clear();
@@ -482,6 +628,17 @@ fn w7_rosenbrock_tensor(config: &Config) {
         let loss = a.mul(&a).unwrap().scale(100.0).add(&b.mul(&b).unwrap()).unwrap().sum();
         tape.backward(&loss).unwrap().of(&v)
     };
-    check("chainrule-tensor", "rosenbrock_tensor gradient", gradient().data(), &reference);
-    report("rosenbrock_tensor", n, "chainrule-tensor", measure(config.budget, gradient), Some(ROSENBROCK_OPS_PER_TERM * (n - 1)));
+    check(
+        "chainrule-tensor",
+        "rosenbrock_tensor gradient",
+        gradient().data(),
+        &reference,
+    );
+    report(
+        "rosenbrock_tensor",
+        n,
+        "chainrule-tensor",
+        measure(config.budget, gradient),
+        Some(ROSENBROCK_OPS_PER_TERM * (n - 1)),
+    );
 }

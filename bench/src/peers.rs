@@ -42,9 +42,18 @@ pub fn echidna_record(x: &[f64], stencil: bool) -> echidna::BytecodeTape<f64> {
 
 /// Value, gradient and sparse Hessian (as (row, column, value) triples, as
 /// echidna reports them) from echidna's bytecode tape, 8 colours per sweep.
-pub fn echidna_sparse_hessian(tape: &echidna::BytecodeTape<f64>, x: &[f64]) -> (f64, Vec<f64>, Vec<(usize, usize, f64)>) {
+pub fn echidna_sparse_hessian(
+    tape: &echidna::BytecodeTape<f64>,
+    x: &[f64],
+) -> (f64, Vec<f64>, Vec<(usize, usize, f64)>) {
     let (value, gradient, pattern, values) = tape.sparse_hessian_vec::<8>(x);
-    let entries = pattern.rows.iter().zip(&pattern.cols).zip(values).map(|((&r, &c), v)| (r as usize, c as usize, v)).collect();
+    let entries = pattern
+        .rows
+        .iter()
+        .zip(&pattern.cols)
+        .zip(values)
+        .map(|((&r, &c), v)| (r as usize, c as usize, v))
+        .collect();
     (value, gradient, entries)
 }
 
@@ -101,7 +110,10 @@ pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> V
 pub fn num_dual_hessian(x: &[f64], dense: bool) -> Vec<f64> {
     let point = DVector::from_column_slice(x);
     let (_, _, h) = if dense {
-        num_dual::hessian(|v: DVector<Dual2DVec64>| dense_hessian_fn_num_dual(v.as_slice()), &point)
+        num_dual::hessian(
+            |v: DVector<Dual2DVec64>| dense_hessian_fn_num_dual(v.as_slice()),
+            &point,
+        )
     } else {
         num_dual::hessian(|v: DVector<Dual2DVec64>| rosenbrock_num_dual(v.as_slice()), &point)
     };

@@ -32,7 +32,10 @@ pub fn measure<R>(budget: Budget, mut call: impl FnMut() -> R) -> Stats {
         })
         .collect();
     samples.sort_by(f64::total_cmp);
-    Stats { median_s: samples[samples.len() / 2], runs: samples.len() }
+    Stats {
+        median_s: samples[samples.len() / 2],
+        runs: samples.len(),
+    }
 }
 
 /// One result line, printed as JSON.
