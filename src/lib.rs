@@ -100,7 +100,13 @@
 //!   its own tape; one recording can be swept backward (adjoints) and forward
 //!   (tangents).
 //! - [`api`]: `derivative`, `grad`, `value_and_grad`, `jvp`, `vjp`, `jacfwd`,
-//!   `jacrev`, `jacobian`, `hessian`, `hvp`.
+//!   `jacrev`, `jacobian`, `hessian`, `hvp`; and [`jacobian_of`] for a
+//!   [`VectorFunction`] written once for every number type, which picks the
+//!   mode by shape.
+//! - [`program`]: record a function once as a flat program of rule-table
+//!   operations, then evaluate it, differentiate it at any point without
+//!   calling it again (branches guarded), print it, and get sparse Jacobians
+//!   and Hessians from its sparsity pattern and a graph colouring.
 //!
 //! ## Errors
 //!

@@ -6,7 +6,12 @@
 //!   captured graph give the same bits (AD never changes values);
 //! - first order: reverse gradient, forward gradient, `jacfwd`, `jacrev`,
 //!   the recording's forward sweep and the graph's tangents and adjoints;
-//! - second order: `hessian` against `hvp`, column by column;
+//! - second order: `hessian` against `hvp`, column by column, and against
+//!   the recorded program's dense and sparse Hessians;
+//! - recorded programs (optimised and not): values at the recording point
+//!   and at another point equal to running the function there, Jacobians
+//!   (dense and sparse) equal to the others, sparsity patterns that cover
+//!   every nonzero;
 //! - the trace table and the DOT and SVG pictures are drawn.
 //!
 //! Derivatives must agree wherever both are finite, up to rounding (sums in
@@ -162,6 +167,35 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
+    // The recorded program, optimised and not, replayed at the same point
+    // and at a shifted one: the same values and Jacobian as running f there.
+    for passes in [chainrule::program::Passes::ALL, chainrule::program::Passes::NONE] {
+        let program = chainrule::program::record_with(passes, |x| f.eval(x), &point).unwrap();
+        let replayed = program.eval(&point).unwrap();
+        for (&a, &b) in replayed.iter().zip(&values) {
+            assert!(same_bits(a, b), "program value of {text:?} at {point:?}: {a:e} vs {b:e}");
+        }
+        check("program jacobian", text, &point, program.jacobian(&point).unwrap().as_slice(), jf.as_slice(), &scales);
+        let shifted: Vec<f64> = point.iter().map(|v| v * 0.75 + 0.125).collect();
+        if let Ok(there) = program.eval(&shifted) {
+            let direct = f.eval(&shifted);
+            for (&a, &b) in there.iter().zip(&direct) {
+                assert!(same_bits(a, b), "program value of {text:?} at {shifted:?}: {a:e} vs {b:e}");
+            }
+        }
+        if n > 0 && in_range {
+            let pattern = program.jacobian_sparsity();
+            for i in 0..values.len() {
+                for j in 0..n {
+                    let d = jf[(i, j)];
+                    assert!(d == 0.0 || d.is_nan() || pattern.contains(i, j), "pattern of {text:?} misses ({i}, {j})");
+                }
+            }
+            let sparse = program.sparse_jacobian(&point).unwrap().to_dense();
+            check("sparse jacobian", text, &point, sparse.as_slice(), jf.as_slice(), &scales);
+        }
+    }
+
     if values.len() == 1 {
         let (value, gradient) = chainrule::value_and_grad(|x| f.eval_one(x), &point).unwrap();
         assert!(same_bits(value, values[0]), "value_and_grad of {text:?}");
@@ -171,6 +205,10 @@ fuzz_target!(|data: &[u8]| {
             let (v2, g2, h) = chainrule::value_grad_hessian(|x| f.eval_one(x), &point).unwrap();
             assert!(same_bits(v2, values[0]), "hessian's value of {text:?}");
             check("hessian's gradient", text, &point, &g2, &gradient, &row_scales);
+            let program = chainrule::program::record(|x| f.eval_one(x), &point).unwrap();
+            let sparse = program.sparse_hessian(&point).unwrap().to_dense();
+            check("sparse hessian", text, &point, sparse.as_slice(), h.as_slice(), &vec![0.0; n * n]);
+            check("program hessian", text, &point, program.hessian(&point).unwrap().as_slice(), h.as_slice(), &vec![0.0; n * n]);
             for j in 0..n {
                 let mut e = vec![0.0; n];
                 e[j] = 1.0;
