@@ -19,7 +19,7 @@
 //! | point | convention |
 //! |---|---|
 //! | `abs` at 0 | derivative 0 (the midpoint of the subgradient [-1, 1]) |
-//! | `max(a, b)`, `min(a, b)` at `a == b` | each argument gets 1/2 |
+//! | `max(a, b)`, `min(a, b)` at `a == b` | each argument gets 1/2, at every order (on dual numbers the value's own tangent is the mean of the two) |
 //! | `max`/`min` with one NaN argument | the value is the other argument (IEEE `maxNum`), and so is the derivative |
 //! | `sqrt`, `cbrt`, `ln`, `log2`, `log10` at +0 and −0 | slope +∞, the limit from the right (x → 0⁺); the same at every order (`sqrt` and `cbrt` have curvature −∞ there), so `sqrt(−x)` has slope −∞ at x = 0 by the chain rule; values keep their IEEE signs (`sqrt(−0) = −0`) |
 //! | `recip` at ±0 | slope −∞ (both one-sided limits agree) |
@@ -348,9 +348,16 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
         }
         Unary::Sigmoid => sigmoid_and_slope(x),
         Unary::Softplus => {
-            // max(x, 0) + ln(1 + e^-|x|): never overflows, exact for large |x|.
-            let v = if x > zero { x } else { zero } + (-x.abs()).exp().ln_1p();
-            let v = if x.is_nan() { x } else { v };
+            // x + ln(1 + e^-x) for x > 0, ln(1 + e^x) otherwise: never
+            // overflows, exact for large |x|, and each branch smooth, so that
+            // on dual numbers (higher derivatives) the value's own derivative
+            // is the slope below, also at 0 (a form with |x| would give 0 there).
+            // (NaN takes the second branch and stays NaN, on dual numbers too.)
+            let v = if x > zero {
+                x + (-x).exp().ln_1p()
+            } else {
+                x.exp().ln_1p()
+            };
             (v, sigmoid(x))
         }
         Unary::Relu => {
@@ -483,7 +490,10 @@ fn pick<T: Float>(a: T, b: T, a_wins: bool, b_wins: bool) -> (T, T, T) {
         (b, zero, one)
     } else if a == b {
         let half = lit::<T>(0.5);
-        (a, half, half)
+        // The value is a (= b); written a − (a − b)/2 so that on dual numbers
+        // its tangent is the mean of the two, as the partials say.
+        let v = if a.is_infinite() { a } else { a - (a - b) * half };
+        (v, half, half)
     } else if a.is_nan() {
         (b, zero, one)
     } else {

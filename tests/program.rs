@@ -236,3 +236,22 @@ fn a_program_of_ten_million_nodes_on_a_small_stack() {
         .unwrap();
     assert_eq!(nodes, 10_000_002);
 }
+
+#[test]
+fn program_tangents_follow_the_rules_at_kinks_and_ties() {
+    // softplus′(0) = 1/2, and max at a tie gives each argument 1/2, as jacfwd says.
+    let f = |x: &[Var<f64>]| vec![chainrule::Real::softplus(x[0]), x[0].max(x[1])];
+    let program = record(f, &[0.0, 0.0]).unwrap();
+    let j = program.jacobian(&[0.0, 0.0]).unwrap();
+    let direct = jacfwd(|v| vec![chainrule::Real::softplus(v[0]), v[0].max(v[1])], &[0.0, 0.0]).unwrap();
+    assert_eq!(j, direct);
+    assert_eq!(j.to_rows(), vec![vec![0.5, 0.0], vec![0.5, 0.5]]);
+    // softplus″(0) = σ′(0) = 1/4 from the program and from re-recording.
+    let g = |x: &[Var<f64>]| chainrule::Real::softplus(x[0]);
+    let program = record(g, &[0.0]).unwrap();
+    assert_eq!(program.hessian(&[0.0]).unwrap()[(0, 0)], 0.25);
+    assert_eq!(
+        hessian(|v| chainrule::Real::softplus(v[0]), &[0.0]).unwrap()[(0, 0)],
+        0.25
+    );
+}

@@ -23,41 +23,62 @@ impl<S: TapeScalar> Program<S> {
 
     /// Every node's value at `x`, on any number type built from `S`; with
     /// `partials`, also each node's local partial derivatives.
+    ///
+    /// Without partials, each operation runs through the number type's own
+    /// arithmetic, so on dual numbers the tangents come from the rules'
+    /// stated derivatives, exactly as when the function itself runs on them.
+    /// With partials (forward over reverse), the rules run on the numbers
+    /// directly, as they do on a tape of dual numbers: the partials' own
+    /// tangents are the second derivatives.
     pub(super) fn forward<T: Real + From<S>>(
         &self,
         x: &[T],
         values: &mut Vec<T>,
-        mut partials: Option<&mut Vec<[T; 3]>>,
+        partials: Option<&mut Vec<[T; 3]>>,
     ) -> Result<()> {
         check_len("point", self.inputs, x.len())?;
         values.clear();
         values.reserve(self.ops.len());
-        if let Some(p) = partials.as_deref_mut() {
-            p.clear();
-            p.reserve(self.ops.len());
-        }
         let zero = T::zero();
-        for (op, args) in self.ops.iter().zip(&self.args) {
-            let arg = |k: usize| values[args[k] as usize];
-            let (value, local) = match *op {
-                Op::Input(k) => (x[k as usize], [zero; 3]),
-                Op::Constant(k) => (<T as From<S>>::from(self.constants[k as usize]), [zero; 3]),
-                Op::Unary(u) => {
-                    let (v, d) = rules::unary(u, arg(0));
-                    (v, [d, zero, zero])
+        let constant = |k: u32| <T as From<S>>::from(self.constants[k as usize]);
+        match partials {
+            None => {
+                for (op, args) in self.ops.iter().zip(&self.args) {
+                    let arg = |k: usize| values[args[k] as usize];
+                    let value = match *op {
+                        Op::Input(k) => x[k as usize],
+                        Op::Constant(k) => constant(k),
+                        Op::Unary(u) => arg(0).apply_unary(u),
+                        Op::Binary(b) => arg(0).apply_binary(b, arg(1)),
+                        Op::MulAdd => arg(0).mul_add(arg(1), arg(2)),
+                    };
+                    values.push(value);
                 }
-                Op::Binary(b) => {
-                    let (v, da, db) = rules::binary(b, arg(0), arg(1));
-                    (v, [da, db, zero])
+            }
+            Some(partials) => {
+                partials.clear();
+                partials.reserve(self.ops.len());
+                for (op, args) in self.ops.iter().zip(&self.args) {
+                    let arg = |k: usize| values[args[k] as usize];
+                    let (value, local) = match *op {
+                        Op::Input(k) => (x[k as usize], [zero; 3]),
+                        Op::Constant(k) => (constant(k), [zero; 3]),
+                        Op::Unary(u) => {
+                            let (v, d) = rules::unary(u, arg(0));
+                            (v, [d, zero, zero])
+                        }
+                        Op::Binary(b) => {
+                            let (v, da, db) = rules::binary(b, arg(0), arg(1));
+                            (v, [da, db, zero])
+                        }
+                        Op::MulAdd => {
+                            let (v, da, db, dc) = rules::mul_add(arg(0), arg(1), arg(2));
+                            (v, [da, db, dc])
+                        }
+                    };
+                    values.push(value);
+                    partials.push(local);
                 }
-                Op::MulAdd => {
-                    let (v, da, db, dc) = rules::mul_add(arg(0), arg(1), arg(2));
-                    (v, [da, db, dc])
-                }
-            };
-            values.push(value);
-            if let Some(p) = partials.as_deref_mut() {
-                p.push(local);
             }
         }
         self.check_guards(values)
