@@ -57,6 +57,19 @@
 //! arithmetic or control flow are frozen at their recorded values. Record
 //! again where that matters.
 //!
+//! # Sparse derivatives
+//!
+//! [`Program::jacobian_sparsity`] and [`Program::hessian_sparsity`] find
+//! which derivatives can be nonzero by propagating index sets through the
+//! node list. The columns are then coloured once per program (columns that
+//! share no row, [`colour_columns`]; a star colouring for the symmetric
+//! Hessian, [`star_colouring`]), and [`Program::sparse_jacobian`] and
+//! [`Program::sparse_hessian`] read every nonzero from one compressed pass
+//! per 8 colours: a banded Hessian costs 3 directions at any size.
+//!
+//! Sweeps reuse buffers kept per thread and number type, at the size of the
+//! largest sweep so far; [`release_buffers`] frees them.
+//!
 //! # Passes
 //!
 //! At record time (each can be turned off with [`Passes`]): constant
