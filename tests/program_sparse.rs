@@ -243,3 +243,38 @@ fn the_sparse_hessian_sweeps_also_give_value_and_gradient() {
     let (value, gradient, h) = linear.value_gradient_sparse_hessian(&[3.0, 4.0]).unwrap();
     assert_eq!((value, gradient, h.values.len()), (10.0, vec![2.0, 1.0], 0));
 }
+
+#[test]
+fn a_jacobian_with_a_dense_row_is_compressed_by_rows() {
+    // f0 = Σ sin(xj), fi = xi² (i ≥ 1): every column meets row 0, so columns
+    // need n colours, while rows need 2 (row 0 alone, the diagonal together).
+    let f = |x: &[Var<f64>]| {
+        let mut out = vec![x.iter().fold(Var::constant(0.0), |acc, &v| acc + v.sin())];
+        out.extend(x[1..].iter().map(|&v| v * v));
+        out
+    };
+    let x: Vec<f64> = (0..40).map(|i| 0.05 * i as f64).collect();
+    let program = record(f, &x).unwrap();
+    let columns = &program.jacobian_colouring().1;
+    let rows = program.jacobian_row_colouring();
+    println!(
+        "arrow Jacobian n = 40: {} column colours, {} row colours",
+        columns.count, rows.count
+    );
+    assert_eq!((columns.count, rows.count), (40, 2));
+    // No two rows of one colour share a column.
+    let pattern = &program.jacobian_colouring().0;
+    for j in 0..pattern.cols {
+        let mut seen = Vec::new();
+        for i in 0..pattern.rows {
+            if pattern.contains(i, j) {
+                assert!(!seen.contains(&rows.colours[i]), "rows of one colour share column {j}");
+                seen.push(rows.colours[i]);
+            }
+        }
+    }
+    assert_eq!(
+        program.sparse_jacobian(&x).unwrap().to_dense(),
+        program.jacobian(&x).unwrap()
+    );
+}

@@ -62,8 +62,9 @@
 //! [`Program::jacobian_sparsity`] and [`Program::hessian_sparsity`] find
 //! which derivatives can be nonzero by propagating index sets through the
 //! node list. The columns are then coloured once per program (columns that
-//! share no row, [`colour_columns`]; a star colouring for the symmetric
-//! Hessian, [`star_colouring`]), and [`Program::sparse_jacobian`] and
+//! share no row, [`colour_columns`], or rows that share no column when that
+//! takes fewer colours; a star colouring for the symmetric Hessian,
+//! [`star_colouring`]), and [`Program::sparse_jacobian`] and
 //! [`Program::sparse_hessian`] read every nonzero from one compressed pass
 //! per 8 colours: a banded Hessian costs 3 directions at any size.
 //!

@@ -10,6 +10,7 @@ use super::scratch::{Scratch, take_scratch};
 use super::sparsity::Sparsity;
 use crate::error::{Result, check_len};
 use crate::reverse::TapeScalar;
+use crate::rules;
 use crate::{DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix};
 
 /// A sparse matrix in compressed sparse rows: the [`Sparsity`] pattern and
@@ -48,6 +49,7 @@ impl<S: Copy + Default> SparseMatrix<S> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SparseCache {
     jacobian: OnceLock<(Sparsity, Colouring)>,
+    jacobian_rows: OnceLock<Colouring>,
     hessian: OnceLock<(Sparsity, Colouring)>,
 }
 
@@ -69,6 +71,22 @@ impl<S: TapeScalar> Program<S> {
         })
     }
 
+    /// A colouring of the Jacobian's rows such that no two rows of one
+    /// colour have an entry in the same column: reverse sweeps, one per 8
+    /// colours, then compute the Jacobian. Computed once.
+    pub fn jacobian_row_colouring(&self) -> &Colouring {
+        self.sparse.jacobian_rows.get_or_init(|| {
+            let pattern = &self.jacobian_colouring().0;
+            let mut columns = vec![Vec::new(); pattern.cols];
+            for i in 0..pattern.rows {
+                for &j in pattern.row(i) {
+                    columns[j].push(i);
+                }
+            }
+            colour_columns(&Sparsity::from_rows(pattern.rows, columns))
+        })
+    }
+
     /// The Hessian's sparsity pattern and the star colouring used by
     /// [`sparse_hessian`](Program::sparse_hessian), computed once.
     pub fn hessian_colouring(&self) -> &(Sparsity, Colouring) {
@@ -80,7 +98,9 @@ impl<S: TapeScalar> Program<S> {
     }
 
     /// The Jacobian at `x` as a sparse matrix: one forward pass on
-    /// [`DualN`] per 8 colours of structurally orthogonal columns.
+    /// [`DualN`] per 8 colours of structurally orthogonal columns, or, when
+    /// the rows need fewer colours (a dense row makes every column collide),
+    /// one backward loop per 8 colours of rows.
     ///
     /// ```
     /// use chainrule::program::record;
@@ -97,6 +117,10 @@ impl<S: TapeScalar> Program<S> {
     pub fn sparse_jacobian(&self, x: &[S]) -> Result<SparseMatrix<S>> {
         check_len("point", self.inputs, x.len())?;
         let (pattern, colouring) = self.jacobian_colouring();
+        let rows = self.jacobian_row_colouring();
+        if rows.count < colouring.count {
+            return self.sparse_jacobian_by_rows(x, pattern, rows);
+        }
         let mut values = vec![S::zero(); pattern.len()];
         let mut point: Vec<DualN<S, JACFWD_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
         let mut node_values = Vec::new();
@@ -117,6 +141,54 @@ impl<S: TapeScalar> Program<S> {
         Ok(SparseMatrix {
             pattern: pattern.clone(),
             values,
+        })
+    }
+
+    /// The sparse Jacobian from reverse sweeps: one forward pass for the
+    /// partials, then one backward loop per 8 colours of rows, each carrying
+    /// an 8-lane adjoint (lane `c` seeds every output of colour `c`).
+    fn sparse_jacobian_by_rows(&self, x: &[S], pattern: &Sparsity, rows: &Colouring) -> Result<SparseMatrix<S>> {
+        const LANES: usize = JACFWD_CHUNK;
+        let mut scratch = take_scratch();
+        let Scratch { values, partials, .. } = &mut *scratch;
+        self.forward(x, values, Some(partials))?;
+        let mut blocks: Vec<[S; LANES]> = Vec::new();
+        let mut entries = vec![S::zero(); pattern.len()];
+        for start in (0..rows.count).step_by(LANES) {
+            blocks.clear();
+            blocks.resize(self.ops.len(), [S::zero(); LANES]);
+            for (i, &output) in self.outputs.iter().enumerate() {
+                let colour = rows.colours[i];
+                if (start..start + LANES).contains(&colour) {
+                    blocks[output as usize][colour - start] += S::one();
+                }
+            }
+            for i in (0..self.ops.len()).rev() {
+                let adjoint = blocks[i];
+                if S::all_zero(&adjoint) {
+                    continue;
+                }
+                for k in 0..self.ops[i].arity() {
+                    let (arg, partial) = (self.args[i][k] as usize, partials[i][k]);
+                    for (target, &a) in blocks[arg].iter_mut().zip(&adjoint) {
+                        *target += rules::chain(partial, a);
+                    }
+                }
+            }
+            for i in 0..pattern.rows {
+                let colour = rows.colours[i];
+                if !(start..start + LANES).contains(&colour) {
+                    continue;
+                }
+                for e in pattern.row_offsets[i]..pattern.row_offsets[i + 1] {
+                    // Inputs are nodes 0..n.
+                    entries[e] = blocks[pattern.columns[e]][colour - start];
+                }
+            }
+        }
+        Ok(SparseMatrix {
+            pattern: pattern.clone(),
+            values: entries,
         })
     }
 
