@@ -168,9 +168,9 @@ impl<S: TapeScalar> Program<S> {
                 if S::all_zero(&adjoint) {
                     continue;
                 }
-                for k in 0..self.ops[i].arity() {
-                    let (arg, partial) = (self.args[i][k] as usize, partials[i][k]);
-                    for (target, &a) in blocks[arg].iter_mut().zip(&adjoint) {
+                let arity = self.ops[i].arity();
+                for (&arg, &partial) in self.args[i][..arity].iter().zip(&partials[i][..arity]) {
+                    for (target, &a) in blocks[arg as usize].iter_mut().zip(&adjoint) {
                         *target += rules::chain(partial, a);
                     }
                 }
