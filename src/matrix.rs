@@ -34,6 +34,16 @@ impl<T: Copy + Default> Matrix<T> {
 }
 
 impl<T: Copy> Matrix<T> {
+    /// A `rows × cols` matrix from its entries in row-major order.
+    pub(crate) fn from_row_major(rows: usize, cols: usize, data: Vec<T>) -> Self {
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "from_row_major: {rows}×{cols} entries expected"
+        );
+        Matrix { rows, cols, data }
+    }
+
     /// Builds a matrix from its rows.
     ///
     /// Returns `None` if the rows differ in length.

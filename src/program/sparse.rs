@@ -243,7 +243,7 @@ impl<S: TapeScalar> Program<S> {
     /// columns `j` of colour `c` of `H[i][j]`: forward over reverse with one
     /// lane per colour, `N` colours per pass (at least one pass, for the
     /// value and gradient).
-    fn compressed_hessian<const N: usize>(
+    pub(super) fn compressed_hessian<const N: usize>(
         &self,
         x: &[S],
         output: u32,
@@ -252,17 +252,12 @@ impl<S: TapeScalar> Program<S> {
         let count = colouring.count;
         let mut compressed = vec![S::zero(); self.inputs * count];
         let mut point: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
-        let mut scratch = take_scratch();
-        let Scratch {
-            values,
-            partials,
-            adjoints,
-        } = &mut *scratch;
+        let mut s = take_scratch();
         let (mut value, mut gradient) = (S::zero(), Vec::new());
         for start in (0..count.max(1)).step_by(N) {
             seed_colours(&mut point, x, colouring, start);
-            self.forward(&point, values, Some(partials))?;
-            self.backward(partials, &[(output, DualN::constant(S::one()))], adjoints);
+            self.forward_and_backward(&point, &[(output, DualN::constant(S::one()))], &mut s)?;
+            let (values, adjoints) = (&s.values, &s.adjoints);
             if start == 0 {
                 value = values[output as usize].value;
                 gradient = self.input_nodes().map(|i| adjoints[i as usize].value).collect();

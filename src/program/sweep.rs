@@ -1,12 +1,14 @@
 //! Evaluating and differentiating a [`Program`] at a point: loops over its
 //! node list with the rule table, on plain or dual numbers.
 
+use super::Colouring;
 use super::scratch::{Scratch, take_scratch};
 use super::{Guard, Op, Program};
+use crate::api::seeded;
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
 use crate::rules::{self, chain};
-use crate::{Dual, DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
+use crate::{Dual, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
 
 impl<S: TapeScalar> Program<S> {
     /// The node of each input, in input order: inputs are nodes `0..n`
@@ -131,6 +133,19 @@ impl<S: TapeScalar> Program<S> {
         }
     }
 
+    /// The forward pass with partials, then the backward loop from `seeds`:
+    /// values and adjoints land in `scratch`.
+    pub(super) fn forward_and_backward<T: Real + From<S>>(
+        &self,
+        x: &[T],
+        seeds: &[(u32, T)],
+        scratch: &mut Scratch<T>,
+    ) -> Result<()> {
+        self.forward(x, &mut scratch.values, Some(&mut scratch.partials))?;
+        self.backward(&scratch.partials, seeds, &mut scratch.adjoints);
+        Ok(())
+    }
+
     pub(super) fn single_output(&self) -> Result<u32> {
         check_len("outputs of the program (a gradient needs one)", 1, self.outputs.len())?;
         Ok(self.outputs[0])
@@ -157,16 +172,10 @@ impl<S: TapeScalar> Program<S> {
     /// program has one output.
     pub fn value_and_gradient(&self, x: &[S]) -> Result<(S, Vec<S>)> {
         let output = self.single_output()?;
-        let mut scratch = take_scratch();
-        let Scratch {
-            values,
-            partials,
-            adjoints,
-        } = &mut *scratch;
-        self.forward(x, values, Some(partials))?;
-        self.backward(partials, &[(output, S::one())], adjoints);
-        let gradient = self.input_nodes().map(|i| adjoints[i as usize]).collect();
-        Ok((values[output as usize], gradient))
+        let mut s = take_scratch();
+        self.forward_and_backward(x, &[(output, S::one())], &mut s)?;
+        let gradient = self.input_nodes().map(|i| s.adjoints[i as usize]).collect();
+        Ok((s.values[output as usize], gradient))
     }
 
     /// The gradient of a scalar program at `x`.
@@ -184,17 +193,11 @@ impl<S: TapeScalar> Program<S> {
     /// has one entry per output.
     pub fn vjp(&self, x: &[S], u: &[S]) -> Result<(Vec<S>, Vec<S>)> {
         check_len("cotangent vector", self.outputs.len(), u.len())?;
-        let mut scratch = take_scratch();
-        let Scratch {
-            values,
-            partials,
-            adjoints,
-        } = &mut *scratch;
-        self.forward(x, values, Some(partials))?;
         let seeds: Vec<(u32, S)> = self.outputs.iter().copied().zip(u.iter().copied()).collect();
-        self.backward(partials, &seeds, adjoints);
-        let outputs = self.outputs.iter().map(|&o| values[o as usize]).collect();
-        Ok((outputs, self.input_nodes().map(|i| adjoints[i as usize]).collect()))
+        let mut s = take_scratch();
+        self.forward_and_backward(x, &seeds, &mut s)?;
+        let outputs = self.outputs.iter().map(|&o| s.values[o as usize]).collect();
+        Ok((outputs, self.input_nodes().map(|i| s.adjoints[i as usize]).collect()))
     }
 
     /// The outputs and the Jacobian-vector product `J·v` at `x`: one pass on
@@ -223,23 +226,15 @@ impl<S: TapeScalar> Program<S> {
         let (n, m) = (self.inputs, self.outputs.len());
         let mut jacobian = Matrix::zeros(m, n);
         if n <= m {
-            let mut point: Vec<DualN<S, JACFWD_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
-            check_len("point", n, point.len())?;
             let mut scratch = take_scratch();
             let values = &mut scratch.values;
             for start in (0..n).step_by(JACFWD_CHUNK) {
                 let end = (start + JACFWD_CHUNK).min(n);
-                for j in start..end {
-                    point[j] = DualN::variable(x[j], j - start);
-                }
-                self.forward(&point, values, None)?;
+                self.forward(&seeded::<S, JACFWD_CHUNK>(x, start), values, None)?;
                 for (i, &o) in self.outputs.iter().enumerate() {
                     for j in start..end {
                         jacobian[(i, j)] = values[o as usize].tangents()[j - start];
                     }
-                }
-                for j in start..end {
-                    point[j] = DualN::constant(x[j]);
                 }
             }
         } else {
@@ -269,34 +264,15 @@ impl<S: TapeScalar> Program<S> {
     /// As [`value_and_gradient`](Program::value_and_gradient).
     pub fn hessian(&self, x: &[S]) -> Result<Matrix<S>> {
         let output = self.single_output()?;
+        check_len("point", self.inputs, x.len())?;
+        // The compressed Hessian with every column its own colour.
         let n = self.inputs;
-        check_len("point", n, x.len())?;
-        let inputs = self.input_nodes();
-        let mut hessian = Matrix::zeros(n, n);
-        let mut point: Vec<DualN<S, HESSIAN_CHUNK>> = x.iter().map(|&v| DualN::constant(v)).collect();
-        let mut scratch = take_scratch();
-        let Scratch {
-            values,
-            partials,
-            adjoints,
-        } = &mut *scratch;
-        for start in (0..n).step_by(HESSIAN_CHUNK) {
-            let end = (start + HESSIAN_CHUNK).min(n);
-            for j in start..end {
-                point[j] = DualN::variable(x[j], j - start);
-            }
-            self.forward(&point, values, Some(partials))?;
-            self.backward(partials, &[(output, DualN::constant(S::one()))], adjoints);
-            for (i, node) in inputs.clone().enumerate() {
-                for j in start..end {
-                    hessian[(i, j)] = adjoints[node as usize].tangents()[j - start];
-                }
-            }
-            for j in start..end {
-                point[j] = DualN::constant(x[j]);
-            }
-        }
-        Ok(hessian)
+        let own_colours = Colouring {
+            colours: (0..n).collect(),
+            count: n,
+        };
+        let (_, _, entries) = self.compressed_hessian::<HESSIAN_CHUNK>(x, output, &own_colours)?;
+        Ok(Matrix::from_row_major(n, n, entries))
     }
 
     /// The Hessian-vector product `H·v` of a scalar program at `x`, without
@@ -309,14 +285,8 @@ impl<S: TapeScalar> Program<S> {
         let output = self.single_output()?;
         check_len("direction", self.inputs, v.len())?;
         let point: Vec<Dual<S>> = x.iter().zip(v).map(|(&a, &t)| Dual::new(a, t)).collect();
-        let mut scratch = take_scratch();
-        let Scratch {
-            values,
-            partials,
-            adjoints,
-        } = &mut *scratch;
-        self.forward(&point, values, Some(partials))?;
-        self.backward(partials, &[(output, Dual::constant(S::one()))], adjoints);
-        Ok(self.input_nodes().map(|i| adjoints[i as usize].tangent).collect())
+        let mut s = take_scratch();
+        self.forward_and_backward(&point, &[(output, Dual::constant(S::one()))], &mut s)?;
+        Ok(self.input_nodes().map(|i| s.adjoints[i as usize].tangent).collect())
     }
 }
