@@ -124,8 +124,10 @@ struct Builder<S> {
     ops: Vec<Op>,
     args: Vec<[u32; 3]>,
     constants: Vec<S>,
-    /// Node of each distinct constant, by the bits of its `f64` value.
-    constant_nodes: HashMap<u64, Vec<u32>>,
+    /// Node of each distinct constant of a primitive float, by the bits of
+    /// its `f64` value (exact for `f32` and `f64`, so equal bits are equal
+    /// constants).
+    constant_nodes: HashMap<u64, u32>,
     inputs: usize,
     guards: Vec<Guard>,
 }
@@ -158,22 +160,15 @@ impl<S: TapeScalar> Builder<S> {
             Arg::Constant(value) => {
                 // One node per distinct constant of a primitive float (equal
                 // bits); constants of composite numbers are kept apart.
-                let key = value.to_f64().map_or(0, f64::to_bits);
-                let bits = |c: &S| c.to_f64().map(f64::to_bits);
-                if S::PRIMITIVE {
-                    let known = self.constant_nodes.get(&key).and_then(|nodes| {
-                        nodes.iter().copied().find(|&node| match self.ops[node as usize] {
-                            Op::Constant(k) => bits(&self.constants[k as usize]) == bits(&value),
-                            _ => false,
-                        })
-                    });
-                    if let Some(node) = known {
-                        return node;
-                    }
+                let key = S::PRIMITIVE.then(|| value.to_f64().map(f64::to_bits)).flatten();
+                if let Some(&node) = key.and_then(|key| self.constant_nodes.get(&key)) {
+                    return node;
                 }
                 self.constants.push(value);
                 let node = self.push(Op::Constant((self.constants.len() - 1) as u32), [0; 3]);
-                self.constant_nodes.entry(key).or_default().push(node);
+                if let Some(key) = key {
+                    self.constant_nodes.insert(key, node);
+                }
                 node
             }
         }

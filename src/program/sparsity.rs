@@ -242,19 +242,14 @@ impl<S> Program<S> {
             }
         };
         for (i, &op) in self.ops.iter().enumerate() {
-            if !reaches[i] {
+            if !reaches[i] || !is_nonlinear(op) {
                 continue;
             }
             let args = self.args(i);
             let set = |k: usize| sets.get(args[k]);
             match op {
                 Op::Input(_) | Op::Constant(_) => {}
-                Op::Unary(u) => {
-                    if !unary_is_piecewise_linear(u) {
-                        pair(set(0), set(0));
-                    }
-                }
-                Op::Binary(Binary::Add | Binary::Sub | Binary::Max | Binary::Min | Binary::Rem) => {}
+                Op::Unary(_) => pair(set(0), set(0)),
                 Op::Binary(Binary::Mul) => pair(set(0), set(1)),
                 Op::Binary(Binary::Div) => {
                     pair(set(0), set(1));
@@ -289,8 +284,7 @@ fn is_nonlinear(op: Op) -> bool {
 fn unary_is_piecewise_linear(op: Unary) -> bool {
     match op {
         Unary::Neg | Unary::Abs | Unary::Relu | Unary::Fract | Unary::Scale(_) => true,
-        Unary::Floor | Unary::Ceil | Unary::Round | Unary::Trunc | Unary::Signum => true,
         Unary::Powi(n) => n == 0 || n == 1,
-        _ => false,
+        _ => piecewise_constant(Op::Unary(op)),
     }
 }
