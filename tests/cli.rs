@@ -15,7 +15,9 @@ fn chainrule(args: &[&str]) -> Output {
         .expect("the chainrule binary runs")
 }
 
-fn chainrule_with_stdin(args: &[&str], input: &str) -> Output {
+/// Feeds `input` to the command's standard input from another thread, which
+/// stops quietly when the command stops reading (a refusal).
+fn chainrule_with_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
         .args(args)
         .stdin(Stdio::piped())
@@ -23,8 +25,14 @@ fn chainrule_with_stdin(args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the chainrule binary runs");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
 }
 
 /// Runs a command that must succeed and print one JSON object.
@@ -234,7 +242,7 @@ fn hostile_inputs_work_or_fail_cleanly() {
     // A sum of 2·10⁵ terms is longer than one command-line argument may be,
     // so it comes through --file (and standard input).
     let sum = format!("x{}", " + x".repeat(199_999));
-    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=0.5", "--json"], &sum);
+    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=0.5", "--json"], sum.as_bytes());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(numbers(&j["gradient"]), vec![200_000.0]);
@@ -242,7 +250,7 @@ fn hostile_inputs_work_or_fail_cleanly() {
 
     // 10⁵ nested parentheses exceed the nesting limit: a clear error.
     let nested = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
-    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=1"], &nested);
+    let out = chainrule_with_stdin(&["grad", "--file", "-", "--at", "x=1"], nested.as_bytes());
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -272,25 +280,6 @@ fn help_explains_itself_with_examples() {
     }
 }
 
-/// Feeds `input` to the command's standard input from another thread, which
-/// stops quietly when the command stops reading (a refusal).
-fn chainrule_fed(args: &[&str], input: Vec<u8>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the chainrule binary runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
 #[test]
 fn endless_or_huge_input_is_refused_after_reading_only_the_limit() {
     // /dev/zero never ends: reading stops a little past the limit.
@@ -300,11 +289,11 @@ fn endless_or_huge_input_is_refused_after_reading_only_the_limit() {
         "{message}"
     );
     // 20 MB on standard input likewise.
-    let out = chainrule_fed(&["eval", "--file", "-", "--at", "x=1"], vec![b'x'; 20_000_000]);
+    let out = chainrule_with_stdin(&["eval", "--file", "-", "--at", "x=1"], &vec![b'x'; 20_000_000]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than the limit"));
     // Not UTF-8: said so, with the offset.
-    let out = chainrule_fed(&["eval", "--file", "-"], b"x + \xff".to_vec());
+    let out = chainrule_with_stdin(&["eval", "--file", "-"], b"x + \xff");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8 text (invalid byte at offset 4)"));
 }
 
@@ -312,7 +301,7 @@ fn endless_or_huge_input_is_refused_after_reading_only_the_limit() {
 fn a_hundred_thousand_distinct_variables_parse_in_linear_time() {
     // Before hashing, each new name was compared with every earlier one.
     let source: Vec<String> = (0..100_000).map(|k| format!("v{k}")).collect();
-    let out = chainrule_fed(&["eval", "--file", "-"], source.join(" + ").into_bytes());
+    let out = chainrule_with_stdin(&["eval", "--file", "-"], source.join(" + ").as_bytes());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("variable 'v0' has no value"), "{stderr}");
 }
@@ -320,13 +309,13 @@ fn a_hundred_thousand_distinct_variables_parse_in_linear_time() {
 #[test]
 fn traces_pictures_and_matrices_have_size_limits() {
     let sum = vec!["x"; 300_000].join("+");
-    let out = chainrule_fed(&["trace", "--file", "-", "--at", "x=1"], sum.clone().into_bytes());
+    let out = chainrule_with_stdin(&["trace", "--file", "-", "--at", "x=1"], sum.as_bytes());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("300000 nodes, more than the 100000 a trace shows"),
         "{stderr}"
     );
-    let out = chainrule_fed(&["graph", "--file", "-", "--at", "x=1"], sum.into_bytes());
+    let out = chainrule_with_stdin(&["graph", "--file", "-", "--at", "x=1"], sum.as_bytes());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("more than the 2000 a picture shows; use --json"),
@@ -379,7 +368,7 @@ fn echoed_input_cannot_act_on_the_terminal_and_stays_short() {
     assert!(!message.contains('\u{1b}'), "{message:?}");
     // A 999,999-character name: the message quotes a window of it.
     let long = "a".repeat(999_999);
-    let out = chainrule_fed(&["eval", "--file", "-"], long.into_bytes());
+    let out = chainrule_with_stdin(&["eval", "--file", "-"], long.as_bytes());
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stderr.len() < 1_000, "{} bytes of error message", out.stderr.len());
 }
