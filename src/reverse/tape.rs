@@ -246,17 +246,24 @@ impl<T: Real> Tape<T> {
     /// 0 (the sink) when the tape is full, which the recording then reports.
     #[inline(always)]
     fn open_node(&mut self, edges: usize) -> u32 {
-        let index = self.nodes;
-        if index as usize >= MAX_NODES {
-            self.full(TapeLimit::Nodes(MAX_NODES));
-            return 0;
-        }
-        let len = self.parents.len();
-        if (self.parents.capacity() - len < edges || self.partials.capacity() - len < edges) && !self.grow(edges) {
+        if !self.room_for_node(edges) {
             return 0;
         }
         self.nodes += 1;
-        index
+        self.nodes - 1
+    }
+
+    /// Whether one more node with `edges` edges fits: below the node limit,
+    /// and both edge arrays with room for `edges` more (growing them if
+    /// needed). Reports [`Error::TapeFull`] when not.
+    #[inline(always)]
+    fn room_for_node(&mut self, edges: usize) -> bool {
+        if self.nodes as usize >= MAX_NODES {
+            self.full(TapeLimit::Nodes(MAX_NODES));
+            return false;
+        }
+        let len = self.parents.len();
+        self.has_room(len, edges) || (self.grow(edges) && self.has_room(len, edges))
     }
 
     #[cold]
@@ -309,19 +316,15 @@ impl<T: Real> Tape<T> {
     /// capacity check for both arrays.
     #[inline(always)]
     fn push_node<const K: usize>(&mut self, edges: [(u32, T); K]) -> u32 {
+        if !self.room_for_node(K) {
+            return 0;
+        }
         let index = self.nodes;
-        if index as usize >= MAX_NODES {
-            self.full(TapeLimit::Nodes(MAX_NODES));
-            return 0;
-        }
         let len = self.parents.len();
-        let room = self.has_room(len, K) || (self.grow(K) && self.has_room(len, K));
-        if !room {
-            return 0;
-        }
         // SAFETY: both arrays hold exactly `len` elements (the invariant on
         // `has_room`: they only ever change length together) and have room
-        // for `K` more (`has_room` checked it, after growing if needed);
+        // for `K` more (`room_for_node` just returned true only once
+        // `has_room(len, K)` held, and nothing touched the arrays since);
         // every slot up to `len + K` is written before `set_len`, and the
         // elements are plain `Copy` data.
         unsafe {
