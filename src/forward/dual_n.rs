@@ -105,7 +105,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         }
         DualN {
             value,
-            tangents: self.tangents.map(|t| chain(slope, t)),
+            tangents: weighted_sum([slope], [&self.tangents]),
             moving: true,
         }
     }
@@ -115,15 +115,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => self.tangents.map(|t| chain(da, t)),
-            (false, true) => other.tangents.map(|u| chain(db, u)),
-            (true, true) => {
-                let mut tangents = self.tangents;
-                for (t, u) in tangents.iter_mut().zip(other.tangents) {
-                    *t = chain(da, *t) + chain(db, u);
-                }
-                tangents
-            }
+            (true, false) => weighted_sum([da], [&self.tangents]),
+            (false, true) => weighted_sum([db], [&other.tangents]),
+            (true, true) => weighted_sum([da, db], [&self.tangents, &other.tangents]),
         };
         DualN {
             value,
@@ -135,9 +129,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
-        let tangents = std::array::from_fn(|k| {
-            chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
-        });
+        let tangents = weighted_sum([d_self, d_a, d_b], [&self.tangents, &a.tangents, &b.tangents]);
         DualN {
             value,
             tangents,
@@ -152,11 +144,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let value = chain(self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => self.tangents.map(|t| chain(other.value, t)),
-            (false, true) => other.tangents.map(|u| chain(self.value, u)),
-            (true, true) => {
-                std::array::from_fn(|k| chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k]))
-            }
+            (true, false) => weighted_sum([other.value], [&self.tangents]),
+            (false, true) => weighted_sum([self.value], [&other.tangents]),
+            (true, true) => weighted_sum([other.value, self.value], [&self.tangents, &other.tangents]),
         };
         DualN {
             value,
@@ -164,6 +154,37 @@ impl<T: Real, const N: usize> DualN<T, N> {
             moving: true,
         }
     }
+}
+
+/// `Σⱼ weights[j]·lanes[j][k]` for every lane `k`, each product a
+/// strong-zero product ([`chain`]), summed left to right.
+///
+/// On plain numbers this is the IEEE arithmetic, which the compiler
+/// vectorises, checked once for NaN: a strong-zero product differs from the
+/// IEEE one only where that is NaN, and a NaN product makes its lane's sum
+/// NaN, so a result without NaN is already exact. Only a result with a NaN
+/// lane is computed again term by term.
+#[inline(always)]
+fn weighted_sum<T: Real, const N: usize, const K: usize>(weights: [T; K], lanes: [&[T; N]; K]) -> [T; N] {
+    if T::PRIMITIVE {
+        let plain: [T; N] = std::array::from_fn(|k| {
+            let mut sum = weights[0] * lanes[0][k];
+            for j in 1..K {
+                sum += weights[j] * lanes[j][k];
+            }
+            sum
+        });
+        if !plain.iter().fold(false, |nan, x| nan | x.is_nan()) {
+            return plain;
+        }
+    }
+    std::array::from_fn(|k| {
+        let mut sum = chain(weights[0], lanes[0][k]);
+        for j in 1..K {
+            sum += chain(weights[j], lanes[j][k]);
+        }
+        sum
+    })
 }
 
 impl_real_number!([T: Real, const N: usize] DualN<T, N>, T);
@@ -208,6 +229,24 @@ mod tests {
         let dz = DualN::<f64, 3>::variable(z, 2);
         let f = dx * dy.sin() + dz.powi(2);
         assert_eq!(f.tangents(), &[y.sin(), x * y.cos(), 2.0 * z]);
+    }
+
+    #[test]
+    fn strong_zero_lanes_are_repaired_one_by_one() {
+        // √ at 0 has slope ∞: the seeded lane gets ∞, the unseeded one the
+        // strong zero 0 (not IEEE's ∞·0 = NaN).
+        let root = DualN::<f64, 4>::variable(0.0, 1).sqrt();
+        assert_eq!(root.tangents(), &[0.0, f64::INFINITY, 0.0, 0.0]);
+        // A zero factor silences ∞ and NaN tangents of the other, lane by lane.
+        let wild = DualN::new(2.0, [f64::INFINITY, f64::NAN, 1.0, -0.0]);
+        let product = wild * DualN::new(0.0, [0.0, 0.0, 3.0, 0.0]);
+        assert_eq!(product.tangents(), &[0.0, 0.0, 6.0, 0.0]);
+        // Where nothing is NaN, the plain products stand, signs of zero included.
+        let signed = DualN::new(-1.0, [0.0, -0.0, 1.0, 2.0]) * DualN::constant(3.0);
+        assert_eq!(
+            signed.tangents().map(f64::to_bits),
+            [0.0, -0.0, 3.0, 6.0].map(f64::to_bits)
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ mod record;
 mod scratch;
 mod sparse;
 mod sparsity;
+mod step;
 mod sweep;
 
 use std::fmt;
@@ -156,9 +157,18 @@ pub struct Program<S> {
     guards: Vec<Guard>,
     /// Sparsity patterns and colourings, computed on first use.
     sparse: sparse::SparseCache,
+    /// What the sweeps dispatch on: `ops` flattened ([`step::Step`]),
+    /// set by [`Program::prepare_sweeps`] once the passes are done.
+    steps: Vec<step::Step>,
 }
 
 impl<S> Program<S> {
+    /// Derives the sweeps' per-node codes from the final node list.
+    fn prepare_sweeps(mut self) -> Self {
+        self.steps = self.ops.iter().map(|&op| step::Step::of(op)).collect();
+        self
+    }
+
     /// Number of nodes (inputs, constants and operations).
     pub fn len(&self) -> usize {
         self.ops.len()

@@ -59,7 +59,7 @@ pub fn record_with<S: TapeScalar, O: Outputs<S>>(
     let inputs = rec.inputs(x);
     let outputs = f(&inputs).into_outputs();
     let program = rec.sweepable(&outputs, |tape| build(tape, &outputs))??;
-    Ok(passes.apply(program))
+    Ok(passes.apply(program).prepare_sweeps())
 }
 
 /// Builds the program from a traced tape: inputs first, then each recorded
@@ -116,6 +116,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
         outputs,
         guards: builder.guards,
         sparse: Default::default(),
+        steps: Vec::new(),
     })
 }
 

@@ -6,10 +6,11 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// The buffers of one sweep: node values, local partials, adjoints.
+/// The buffers of one sweep: node values, the local partials the forward
+/// sweep stores (see `Step`), adjoints.
 pub(super) struct Scratch<T> {
     pub values: Vec<T>,
-    pub partials: Vec<[T; 3]>,
+    pub partials: Vec<T>,
     pub adjoints: Vec<T>,
 }
 

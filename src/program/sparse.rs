@@ -163,18 +163,17 @@ impl<S: TapeScalar> Program<S> {
                     blocks[output as usize][colour - start] += S::one();
                 }
             }
-            for i in (0..self.ops.len()).rev() {
+            self.visit_backward(values, partials, |i, args, local| {
                 let adjoint = blocks[i];
                 if S::all_zero(&adjoint) {
-                    continue;
+                    return;
                 }
-                let arity = self.ops[i].arity();
-                for (&arg, &partial) in self.args[i][..arity].iter().zip(&partials[i][..arity]) {
+                for (&arg, &partial) in args.iter().zip(local) {
                     for (target, &a) in blocks[arg as usize].iter_mut().zip(&adjoint) {
                         *target += rules::chain(partial, a);
                     }
                 }
-            }
+            });
             for i in 0..pattern.rows {
                 let colour = rows.colours[i];
                 if !(start..start + LANES).contains(&colour) {

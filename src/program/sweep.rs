@@ -3,11 +3,12 @@
 
 use super::Colouring;
 use super::scratch::{Scratch, take_scratch};
+use super::step::Step;
 use super::{Guard, Op, Program};
 use crate::api::seeded;
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
-use crate::rules::{self, chain};
+use crate::rules::{self, Binary, Unary, chain};
 use crate::{Dual, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix, Real};
 
 impl<S: TapeScalar> Program<S> {
@@ -24,7 +25,8 @@ impl<S: TapeScalar> Program<S> {
     }
 
     /// Every node's value at `x`, on any number type built from `S`; with
-    /// `partials`, also each node's local partial derivatives.
+    /// `partials`, also the local partial derivatives of the operations that
+    /// store them ([`Step`]), in node order.
     ///
     /// Without partials, each operation runs through the number type's own
     /// arithmetic, so on dual numbers the tangents come from the rules'
@@ -36,54 +38,116 @@ impl<S: TapeScalar> Program<S> {
         &self,
         x: &[T],
         values: &mut Vec<T>,
-        partials: Option<&mut Vec<[T; 3]>>,
+        partials: Option<&mut Vec<T>>,
     ) -> Result<()> {
         check_len("point", self.inputs, x.len())?;
+        debug_assert!(self.input_nodes().len() == x.len());
         values.clear();
         values.reserve(self.ops.len());
-        let zero = T::zero();
+        values.extend_from_slice(x);
         let constant = |k: u32| <T as From<S>>::from(self.constants[k as usize]);
+        let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
         match partials {
             None => {
-                for (op, args) in self.ops.iter().zip(&self.args) {
+                for i in self.inputs..steps.len() {
+                    let args = all_args[i];
                     let arg = |k: usize| values[args[k] as usize];
-                    let value = match *op {
-                        Op::Input(k) => x[k as usize],
-                        Op::Constant(k) => constant(k),
-                        Op::Unary(u) => arg(0).apply_unary(u),
-                        Op::Binary(b) => arg(0).apply_binary(b, arg(1)),
-                        Op::MulAdd => arg(0).mul_add(arg(1), arg(2)),
+                    let value = match steps[i] {
+                        Step::Input => unreachable!("inputs are the first nodes of a program"),
+                        Step::Constant(k) => constant(k),
+                        Step::Add => arg(0).apply_binary(Binary::Add, arg(1)),
+                        Step::Sub => arg(0).apply_binary(Binary::Sub, arg(1)),
+                        Step::Mul => arg(0).apply_binary(Binary::Mul, arg(1)),
+                        Step::Neg => arg(0).apply_unary(Unary::Neg),
+                        Step::MulAdd => arg(0).mul_add(arg(1), arg(2)),
+                        Step::Unary(u) => arg(0).apply_unary(u),
+                        Step::Binary(b) => arg(0).apply_binary(b, arg(1)),
                     };
                     values.push(value);
                 }
             }
             Some(partials) => {
                 partials.clear();
-                partials.reserve(self.ops.len());
-                for (op, args) in self.ops.iter().zip(&self.args) {
+                for i in self.inputs..steps.len() {
+                    let args = all_args[i];
                     let arg = |k: usize| values[args[k] as usize];
-                    let (value, local) = match *op {
-                        Op::Input(k) => (x[k as usize], [zero; 3]),
-                        Op::Constant(k) => (constant(k), [zero; 3]),
-                        Op::Unary(u) => {
+                    let value = match steps[i] {
+                        Step::Input => unreachable!("inputs are the first nodes of a program"),
+                        Step::Constant(k) => constant(k),
+                        Step::Add => rules::binary(Binary::Add, arg(0), arg(1)).0,
+                        Step::Sub => rules::binary(Binary::Sub, arg(0), arg(1)).0,
+                        Step::Mul => rules::binary(Binary::Mul, arg(0), arg(1)).0,
+                        Step::Neg => rules::unary(Unary::Neg, arg(0)).0,
+                        Step::MulAdd => rules::mul_add(arg(0), arg(1), arg(2)).0,
+                        Step::Unary(u) => {
                             let (v, d) = rules::unary(u, arg(0));
-                            (v, [d, zero, zero])
+                            partials.push(d);
+                            v
                         }
-                        Op::Binary(b) => {
+                        Step::Binary(b) => {
                             let (v, da, db) = rules::binary(b, arg(0), arg(1));
-                            (v, [da, db, zero])
-                        }
-                        Op::MulAdd => {
-                            let (v, da, db, dc) = rules::mul_add(arg(0), arg(1), arg(2));
-                            (v, [da, db, dc])
+                            partials.extend([da, db]);
+                            v
                         }
                     };
                     values.push(value);
-                    partials.push(local);
                 }
             }
         }
         self.check_guards(values)
+    }
+
+    /// Walks the operations from last to first, handing `visit` each one's
+    /// node, argument nodes and local partials: read back from `stored` (as
+    /// [`forward`](Self::forward) left them), or asked of the rule table
+    /// again from the argument values (see [`Step`]).
+    #[inline(always)]
+    pub(super) fn visit_backward<T: Real>(
+        &self,
+        values: &[T],
+        stored: &[T],
+        mut visit: impl FnMut(usize, &[u32], &[T]),
+    ) {
+        let mut top = stored.len();
+        let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
+        for i in (self.inputs..steps.len()).rev() {
+            let args = &all_args[i];
+            let value = |k: usize| values[args[k] as usize];
+            // Each arm calls `visit` with its own arity, so that the
+            // recomputed partials and the arity are constants in each copy.
+            match steps[i] {
+                Step::Input | Step::Constant(_) => {}
+                Step::Add => {
+                    let (_, da, db) = rules::binary(Binary::Add, value(0), value(1));
+                    visit(i, &args[..2], &[da, db]);
+                }
+                Step::Sub => {
+                    let (_, da, db) = rules::binary(Binary::Sub, value(0), value(1));
+                    visit(i, &args[..2], &[da, db]);
+                }
+                Step::Mul => {
+                    let (_, da, db) = rules::binary(Binary::Mul, value(0), value(1));
+                    visit(i, &args[..2], &[da, db]);
+                }
+                Step::Neg => {
+                    let (_, d) = rules::unary(Unary::Neg, value(0));
+                    visit(i, &args[..1], &[d]);
+                }
+                Step::MulAdd => {
+                    let (_, da, db, dc) = rules::mul_add(value(0), value(1), value(2));
+                    visit(i, args, &[da, db, dc]);
+                }
+                Step::Unary(_) => {
+                    top -= 1;
+                    visit(i, &args[..1], &stored[top..top + 1]);
+                }
+                Step::Binary(_) => {
+                    top -= 2;
+                    visit(i, &args[..2], &stored[top..top + 2]);
+                }
+            }
+        }
+        debug_assert_eq!(top, 0, "every stored partial is read back once");
     }
 
     /// Checks that every recorded comparison comes out as it did.
@@ -105,32 +169,30 @@ impl<S: TapeScalar> Program<S> {
         Ok(())
     }
 
-    /// Backward sweep: adjoints of every node for the seeded outputs.
-    pub(super) fn backward<T: Real>(&self, partials: &[[T; 3]], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
+    /// Backward sweep: adjoints of every node for the seeded outputs, from
+    /// the values and stored partials of a forward pass.
+    pub(super) fn backward<T: Real>(&self, values: &[T], partials: &[T], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
         adjoints.clear();
         adjoints.resize(self.ops.len(), T::zero());
         for &(node, seed) in seeds {
             adjoints[node as usize] += seed;
         }
-        for i in (0..self.ops.len()).rev() {
+        self.visit_backward(values, partials, |i, args, local| {
             let adjoint = adjoints[i];
             if adjoint.is_zero() {
-                continue;
+                return;
             }
-            let args = self.args[i];
             if adjoint.is_plain_finite() {
                 // A finite adjoint times any partial is already the strong-zero product.
-                for k in 0..self.ops[i].arity() {
-                    let term = partials[i][k] * adjoint;
-                    adjoints[args[k] as usize] += term;
+                for (&arg, &partial) in args.iter().zip(local) {
+                    adjoints[arg as usize] += partial * adjoint;
                 }
             } else {
-                for k in 0..self.ops[i].arity() {
-                    let term = chain(partials[i][k], adjoint);
-                    adjoints[args[k] as usize] += term;
+                for (&arg, &partial) in args.iter().zip(local) {
+                    adjoints[arg as usize] += chain(partial, adjoint);
                 }
             }
-        }
+        });
     }
 
     /// The forward pass with partials, then the backward loop from `seeds`:
@@ -142,7 +204,7 @@ impl<S: TapeScalar> Program<S> {
         scratch: &mut Scratch<T>,
     ) -> Result<()> {
         self.forward(x, &mut scratch.values, Some(&mut scratch.partials))?;
-        self.backward(&scratch.partials, seeds, &mut scratch.adjoints);
+        self.backward(&scratch.values, &scratch.partials, seeds, &mut scratch.adjoints);
         Ok(())
     }
 
@@ -247,7 +309,7 @@ impl<S: TapeScalar> Program<S> {
             self.forward(x, values, Some(partials))?;
             let inputs = self.input_nodes();
             for (i, &o) in self.outputs.iter().enumerate() {
-                self.backward(partials, &[(o, S::one())], adjoints);
+                self.backward(values, partials, &[(o, S::one())], adjoints);
                 for (j, node) in inputs.clone().enumerate() {
                     jacobian[(i, j)] = adjoints[node as usize];
                 }
