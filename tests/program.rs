@@ -92,7 +92,9 @@ proptest! {
             let (value, gradient) = program.value_and_gradient(x).unwrap();
             prop_assert_eq!(value.to_bits(), g.eval_one(x).to_bits());
             all_close("gradient", &gradient, &grad(|v| g.eval_one(v), x).unwrap())?;
-            let h = program.hessian(x).unwrap();
+            let (same_value, same_gradient, h) = program.value_gradient_hessian(x).unwrap();
+            prop_assert_eq!(same_value.to_bits(), value.to_bits());
+            all_close("gradient beside the Hessian", &same_gradient, &gradient)?;
             all_close("hessian", h.as_slice(), hessian(|v| g.eval_one(v), x).unwrap().as_slice())?;
             all_close("hvp", &program.hvp(x, &[1.0, 2.0, -1.0]).unwrap(), &hvp(|v| g.eval_one(v), x, &[1.0, 2.0, -1.0]).unwrap())?;
         }

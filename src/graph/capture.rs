@@ -1,7 +1,7 @@
 //! [`Graph`]: the computational graph of a recording, as a value.
 
 use crate::error::{Error, Result, check_len};
-use crate::reverse::tape::{Arg, NodeOp};
+use crate::reverse::tape::{Arg, NodeOp, TraceArgs};
 use crate::rules::{self, Binary, Unary, chain};
 use crate::{Recording, Var};
 
@@ -96,7 +96,7 @@ impl Graph {
         })?
     }
 
-    fn build(ops: &[NodeOp], values: &[f64], args: &[Vec<Arg<f64>>], inputs: &[u32], outputs: &[Var<f64>]) -> Graph {
+    fn build(ops: &[NodeOp], values: &[f64], args: &[TraceArgs<f64>], inputs: &[u32], outputs: &[Var<f64>]) -> Graph {
         let mut nodes = Vec::with_capacity(ops.len());
         // Tape index → graph index. Inputs first, in input order.
         let mut map = vec![usize::MAX; ops.len()];
@@ -126,7 +126,7 @@ impl Graph {
                 NodeOp::MulAdd => GraphOp::MulAdd,
             };
             let mut node_args = Vec::with_capacity(args[tape_index].len());
-            for arg in &args[tape_index] {
+            for arg in args[tape_index].iter() {
                 node_args.push(match *arg {
                     Arg::Node(parent) => map[parent as usize],
                     Arg::Constant(value) => constant(&mut nodes, value),

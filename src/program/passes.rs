@@ -1,7 +1,7 @@
 //! Program passes: constant folding, common-subexpression elimination and
 //! dead-code elimination, each a loop over the node list.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::{Op, Program};
 use crate::Real;
@@ -61,7 +61,7 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
     let n = program.ops.len();
     // Each node's canonical node: itself, or the earlier node it equals.
     let mut canonical: Vec<u32> = (0..n as u32).collect();
-    let mut seen: HashMap<(Op, [u32; 3]), u32> = HashMap::new();
+    let mut seen: HashMap<(Op, [u32; 3]), u32> = HashMap::with_capacity(if merge { n } else { 0 });
     for i in 0..n {
         let arity = program.ops[i].arity();
         for k in 0..arity {
@@ -73,8 +73,9 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
                 Op::Constant(c) => Some(program.constants[c as usize]),
                 _ => None,
             };
-            let values: Option<Vec<S>> = (0..arity).map(constant).collect();
-            if let Some(values) = values {
+            let mut values = [S::zero(); 3];
+            let all_constant = (0..arity).all(|k| constant(k).map(|value| values[k] = value).is_some());
+            if all_constant {
                 let value = match program.ops[i] {
                     Op::Unary(op) => rules::unary(op, values[0]).0,
                     Op::Binary(op) => rules::binary(op, values[0], values[1]).0,
@@ -88,13 +89,7 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
             }
         }
         if merge && arity > 0 {
-            let key = (program.ops[i], args);
-            match seen.get(&key) {
-                Some(&earlier) => canonical[i] = earlier,
-                None => {
-                    seen.insert(key, i as u32);
-                }
-            }
+            canonical[i] = *seen.entry((program.ops[i], args)).or_insert(i as u32);
         }
     }
     for output in &mut program.outputs {

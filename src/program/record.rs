@@ -1,6 +1,6 @@
 //! [`record`]: runs a function once on a traced tape and keeps its program.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::{Guard, Op, Passes, Program};
 use crate::error::{Error, Result};
@@ -81,7 +81,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
             NodeOp::MulAdd => Op::MulAdd,
         };
         let mut args = [0u32; 3];
-        for (slot, arg) in args.iter_mut().zip(&log.args[tape_index]) {
+        for (slot, arg) in args.iter_mut().zip(log.args[tape_index].iter()) {
             *slot = builder.arg(*arg, &node_of);
         }
         node_of[tape_index] = builder.push(op, args);

@@ -325,6 +325,15 @@ impl<S: TapeScalar> Program<S> {
     /// # Errors
     /// As [`value_and_gradient`](Program::value_and_gradient).
     pub fn hessian(&self, x: &[S]) -> Result<Matrix<S>> {
+        self.value_gradient_hessian(x).map(|(_, _, h)| h)
+    }
+
+    /// The value, gradient and Hessian of a scalar program at `x`, from the
+    /// same sweeps as [`hessian`](Program::hessian).
+    ///
+    /// # Errors
+    /// As [`value_and_gradient`](Program::value_and_gradient).
+    pub fn value_gradient_hessian(&self, x: &[S]) -> Result<(S, Vec<S>, Matrix<S>)> {
         let output = self.single_output()?;
         check_len("point", self.inputs, x.len())?;
         // The compressed Hessian with every column its own colour.
@@ -333,8 +342,8 @@ impl<S: TapeScalar> Program<S> {
             colours: (0..n).collect(),
             count: n,
         };
-        let (_, _, entries) = self.compressed_hessian::<HESSIAN_CHUNK>(x, output, &own_colours)?;
-        Ok(Matrix::from_row_major(n, n, entries))
+        let (value, gradient, entries) = self.compressed_hessian::<HESSIAN_CHUNK>(x, output, &own_colours)?;
+        Ok((value, gradient, Matrix::from_row_major(n, n, entries)))
     }
 
     /// The Hessian-vector product `H·v` of a scalar program at `x`, without

@@ -48,7 +48,7 @@ pub(crate) struct TraceLog<T> {
     pub values: Vec<T>,
     /// For each node, its arguments in order: `Some(node)` or `None` for a
     /// constant argument (with the constant's value).
-    pub args: Vec<Vec<Arg<T>>>,
+    pub args: Vec<TraceArgs<T>>,
     /// The comparisons the recorded code made between values that depend
     /// on the inputs, in order: the branches a recorded program must guard.
     pub comparisons: Vec<Comparison<T>>,
@@ -80,6 +80,39 @@ pub(crate) enum Arg<T> {
     Node(u32),
     /// A constant, by value.
     Constant(T),
+}
+
+/// The arguments of one traced operation (at most three), kept inline so
+/// that tracing allocates nothing per operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct TraceArgs<T> {
+    args: [Arg<T>; 3],
+    count: u8,
+}
+
+impl<T: Copy> TraceArgs<T> {
+    /// The given arguments (at most three).
+    #[inline(always)]
+    pub(crate) fn new(args: &[Arg<T>]) -> Self {
+        let mut all = [Arg::Node(0); 3];
+        all[..args.len()].copy_from_slice(args);
+        TraceArgs {
+            args: all,
+            count: args.len() as u8,
+        }
+    }
+
+    /// No arguments (an input).
+    pub(crate) fn none() -> Self {
+        Self::new(&[])
+    }
+}
+
+impl<T> std::ops::Deref for TraceArgs<T> {
+    type Target = [Arg<T>];
+    fn deref(&self) -> &[Arg<T>] {
+        &self.args[..self.count as usize]
+    }
 }
 
 /// A flat Wengert list. See the module docs for the layout.
@@ -177,7 +210,7 @@ impl<T: Real> Tape<T> {
             // The sink occupies slot 0 so trace indices match node indices.
             log.ops.push(NodeOp::Input);
             log.values.push(T::zero());
-            log.args.push(Vec::new());
+            log.args.push(TraceArgs::none());
             Some(log)
         } else {
             None
@@ -360,7 +393,7 @@ impl<T: Real> Tape<T> {
         if index != 0 {
             self.edge(0, T::zero(), true);
             self.inputs.push(index);
-            self.log(NodeOp::Input, value, Vec::new());
+            self.log(NodeOp::Input, value, TraceArgs::none());
         }
         index
     }
@@ -373,7 +406,7 @@ impl<T: Real> Tape<T> {
         partial: T,
         value: T,
         op: NodeOp,
-        args: impl FnOnce() -> Vec<Arg<T>>,
+        args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
         self.check(parent.1);
         let index = self.push_node([(parent.0, partial)]);
@@ -390,7 +423,7 @@ impl<T: Real> Tape<T> {
         self.check(b.1);
         let index = self.push_node([(a.0, da), (b.0, db)]);
         if index != 0 && self.trace.is_some() {
-            self.log(op, value, vec![Arg::Node(a.0), Arg::Node(b.0)]);
+            self.log(op, value, TraceArgs::new(&[Arg::Node(a.0), Arg::Node(b.0)]));
         }
         index
     }
@@ -402,7 +435,7 @@ impl<T: Real> Tape<T> {
         edges: &[(u32, u32, T)],
         value: T,
         op: NodeOp,
-        args: impl FnOnce() -> Vec<Arg<T>>,
+        args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
         for &(_, generation, _) in edges {
             self.check(generation);
@@ -439,7 +472,7 @@ impl<T: Real> Tape<T> {
         }
     }
 
-    fn log(&mut self, op: NodeOp, value: T, args: Vec<Arg<T>>) {
+    fn log(&mut self, op: NodeOp, value: T, args: TraceArgs<T>) {
         if let Some(log) = self.trace.as_mut() {
             log.ops.push(op);
             log.values.push(value);
@@ -620,7 +653,7 @@ mod tests {
             (x * y).cos(),
             (x * y).sin(),
             NodeOp::Unary(Unary::Sin),
-            Vec::new,
+            TraceArgs::none,
         );
         assert_eq!(tape.len(), 4);
         assert_eq!(tape.edge_count(), 5);
@@ -638,7 +671,7 @@ mod tests {
         let mut tape = Tape::<f64>::new();
         tape.restart(3, false, usize::MAX);
         let a = tape.record_input(1.0);
-        tape.record_1((a, 2), 1.0, 1.0, NodeOp::Unary(Unary::Neg), Vec::new);
+        tape.record_1((a, 2), 1.0, 1.0, NodeOp::Unary(Unary::Neg), TraceArgs::none);
         assert_eq!(tape.error, Some(Error::ForeignVariable));
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::Real;
-use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape};
+use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape, TraceArgs};
 use crate::rules::{self, Binary, Unary};
 use crate::{Dual, DualN};
 
@@ -250,7 +250,7 @@ impl<T: TapeScalar> Var<T> {
         if self.index == 0 {
             return Var::constant(value);
         }
-        let args = || vec![self.arg()];
+        let args = || TraceArgs::new(&[self.arg()]);
         let index = Self::tape().record_1((self.index, self.generation), slope, value, NodeOp::Unary(op), args);
         Var::from_parts(value, index, self.generation)
     }
@@ -279,7 +279,7 @@ impl<T: TapeScalar> Var<T> {
     #[inline(always)]
     fn record_binary(self, other: Self, value: T, da: T, db: T, op: Binary) -> Self {
         let node_op = NodeOp::Binary(op);
-        let args = || vec![self.arg(), other.arg()];
+        let args = || TraceArgs::new(&[self.arg(), other.arg()]);
         let (index, generation) = match (self.index, other.index) {
             (0, 0) => return Var::constant(value),
             (_, 0) => {
@@ -314,7 +314,7 @@ impl<T: TapeScalar> Var<T> {
         if count == 0 {
             return Var::constant(value);
         }
-        let args = || vec![self.arg(), a.arg(), b.arg()];
+        let args = || TraceArgs::new(&[self.arg(), a.arg(), b.arg()]);
         let index = Self::tape().record_n(&edges[..count], value, NodeOp::MulAdd, args);
         Var::from_parts(value, index, generation)
     }
