@@ -105,7 +105,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         }
         DualN {
             value,
-            tangents: weighted_sum([slope], [&self.tangents]),
+            tangents: self.tangents.map(|t| chain(slope, t)),
             moving: true,
         }
     }
@@ -115,9 +115,15 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => weighted_sum([da], [&self.tangents]),
-            (false, true) => weighted_sum([db], [&other.tangents]),
-            (true, true) => weighted_sum([da, db], [&self.tangents, &other.tangents]),
+            (true, false) => self.tangents.map(|t| chain(da, t)),
+            (false, true) => other.tangents.map(|u| chain(db, u)),
+            (true, true) => {
+                let mut tangents = self.tangents;
+                for (t, u) in tangents.iter_mut().zip(other.tangents) {
+                    *t = chain(da, *t) + chain(db, u);
+                }
+                tangents
+            }
         };
         DualN {
             value,
@@ -129,7 +135,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
-        let tangents = weighted_sum([d_self, d_a, d_b], [&self.tangents, &a.tangents, &b.tangents]);
+        let tangents = std::array::from_fn(|k| {
+            chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
+        });
         DualN {
             value,
             tangents,
@@ -144,9 +152,11 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let value = chain(self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => weighted_sum([other.value], [&self.tangents]),
-            (false, true) => weighted_sum([self.value], [&other.tangents]),
-            (true, true) => weighted_sum([other.value, self.value], [&self.tangents, &other.tangents]),
+            (true, false) => self.tangents.map(|t| chain(other.value, t)),
+            (false, true) => other.tangents.map(|u| chain(self.value, u)),
+            (true, true) => {
+                std::array::from_fn(|k| chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k]))
+            }
         };
         DualN {
             value,
@@ -154,37 +164,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
             moving: true,
         }
     }
-}
-
-/// `Σⱼ weights[j]·lanes[j][k]` for every lane `k`, each product a
-/// strong-zero product ([`chain`]), summed left to right.
-///
-/// On plain numbers this is the IEEE arithmetic, which the compiler
-/// vectorises, checked once for NaN: a strong-zero product differs from the
-/// IEEE one only where that is NaN, and a NaN product makes its lane's sum
-/// NaN, so a result without NaN is already exact. Only a result with a NaN
-/// lane is computed again term by term.
-#[inline(always)]
-fn weighted_sum<T: Real, const N: usize, const K: usize>(weights: [T; K], lanes: [&[T; N]; K]) -> [T; N] {
-    if T::PRIMITIVE {
-        let plain: [T; N] = std::array::from_fn(|k| {
-            let mut sum = weights[0] * lanes[0][k];
-            for j in 1..K {
-                sum += weights[j] * lanes[j][k];
-            }
-            sum
-        });
-        if !plain.iter().fold(false, |nan, x| nan | x.is_nan()) {
-            return plain;
-        }
-    }
-    std::array::from_fn(|k| {
-        let mut sum = chain(weights[0], lanes[0][k]);
-        for j in 1..K {
-            sum += chain(weights[j], lanes[j][k]);
-        }
-        sum
-    })
 }
 
 impl_real_number!([T: Real, const N: usize] DualN<T, N>, T);
@@ -232,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn strong_zero_lanes_are_repaired_one_by_one() {
+    fn strong_zero_products_lane_by_lane() {
         // √ at 0 has slope ∞: the seeded lane gets ∞, the unseeded one the
         // strong zero 0 (not IEEE's ∞·0 = NaN).
         let root = DualN::<f64, 4>::variable(0.0, 1).sqrt();
