@@ -66,7 +66,11 @@
 //! takes fewer colours; a star colouring for the symmetric Hessian,
 //! [`star_colouring`]), and [`Program::sparse_jacobian`] and
 //! [`Program::sparse_hessian`] read every nonzero from one compressed pass
-//! per 8 colours: a banded Hessian costs 3 directions at any size.
+//! per 8 colours: a banded Hessian costs 3 directions at any size. The
+//! results are [`SparseMatrix`]es in compressed sparse rows;
+//! [`SparseMatrix::to_dense`] gives a [`Matrix`](crate::Matrix), and with the
+//! feature `nalgebra-sparse` they convert into `nalgebra_sparse::CsrMatrix`
+//! (`CsrMatrix::from(h)`), arrays moved as they are.
 //!
 //! Sweeps reuse buffers kept per thread and number type, at the size of the
 //! largest sweep so far; [`release_buffers`] frees them.
@@ -88,6 +92,8 @@ mod sparse;
 mod sparsity;
 mod step;
 mod sweep;
+#[cfg(feature = "nalgebra-sparse")]
+mod to_nalgebra_sparse;
 
 use std::fmt;
 
