@@ -278,7 +278,7 @@ impl<S: TapeScalar> Program<S> {
         Ok(outputs.map(|y| (y.value, y.tangent)).unzip())
     }
 
-    /// The Jacobian at `x`, by forward passes on [`DualN`] (8 inputs per
+    /// The Jacobian at `x`, by forward passes on [`DualN`](crate::DualN) (8 inputs per
     /// pass) when there are no more inputs than outputs, else by one forward
     /// pass for the partials and one backward loop per output.
     ///
@@ -319,7 +319,7 @@ impl<S: TapeScalar> Program<S> {
     }
 
     /// The Hessian of a scalar program at `x`: forward over reverse, the
-    /// program's forward pass and backward loop run on [`DualN`] numbers,
+    /// program's forward pass and backward loop run on [`DualN`](crate::DualN) numbers,
     /// 8 directions at a time.
     ///
     /// # Errors
