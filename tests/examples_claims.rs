@@ -149,9 +149,10 @@ fn example_05_records_once_and_reaches_the_minimum() {
             acc + (w[1] - w[0] * w[0]).powi(2) * 100.0 + (1.0 - w[0]).powi(2)
         })
     };
-    let program = chainrule::program::record(chained, &[0.0; 20]).unwrap();
+    let program = chainrule::program::record(chained, &[0.0; 100]).unwrap();
     let first = numbers(text.lines().next().unwrap());
-    assert_eq!(first, vec![program.len() as f64, 0.0], "{text}");
+    // Nodes, guards, and a tridiagonal Hessian: 3·100 − 2 nonzeros, 3 colours.
+    assert_eq!(first, vec![program.len() as f64, 0.0, 298.0, 3.0], "{text}");
     let last_iteration = numbers(text.lines().rev().find(|l| l.starts_with("iteration")).unwrap());
     assert!(last_iteration[1] < 1e-20 && last_iteration[2] < 1e-9, "{text}");
     assert!(
