@@ -131,6 +131,7 @@ pub mod program;
 mod real;
 pub mod reverse;
 pub mod rules;
+mod stop_gradient;
 pub mod tensor;
 
 pub use api::{
@@ -143,6 +144,7 @@ pub use function::{VectorFunction, jacobian_of};
 pub use matrix::Matrix;
 pub use real::Real;
 pub use reverse::{Recording, TapeScalar, Var};
+pub use stop_gradient::stop_gradient;
 
 /// The README's example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -122,6 +122,9 @@ pub enum Unary {
     /// multiply by a constant written into the operation (derivative: that
     /// constant); used for `to_degrees`, `to_radians`
     Scale(ScaleBy),
+    /// the value itself, with no derivative at any order (see
+    /// [`stop_gradient`](crate::stop_gradient))
+    StopGradient,
 }
 
 /// The constant factors [`Unary::Scale`] can multiply by.
@@ -209,6 +212,7 @@ impl Unary {
             Unary::Signum => "signum",
             Unary::Scale(ScaleBy::ToDegrees) => "to_degrees",
             Unary::Scale(ScaleBy::ToRadians) => "to_radians",
+            Unary::StopGradient => "stop_gradient",
         }
     }
 }
@@ -381,6 +385,17 @@ pub fn unary<T: Float>(op: Unary, x: T) -> (T, T) {
                 ScaleBy::ToRadians => lit::<T>(std::f64::consts::PI / 180.0),
             };
             (x * factor, factor)
+        }
+        Unary::StopGradient => {
+            // The primal value as a constant of `T`: on nested numbers every
+            // level's derivatives are dropped, not only the outermost. (The
+            // primal of every number type here is an f32 or f64, so the trip
+            // through f64 is exact.)
+            let primal = x
+                .to_f64()
+                .and_then(T::from)
+                .expect("the scalar type must convert its primal value to and from f64 (check its NumCast impl)");
+            (primal, zero)
         }
     }
 }

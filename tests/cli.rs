@@ -437,3 +437,42 @@ fn a_reader_that_stops_early_is_not_a_crash() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// The distinct function names a text lists between `start` and `end`,
+/// sorted (words of letters, digits and underscores that name a function).
+fn listed_functions(text: &str, start: &str, end: &str) -> Vec<String> {
+    let from = text.find(start).expect("the list's opening words") + start.len();
+    let to = from + text[from..].find(end).expect("the list's closing words");
+    let mut names: Vec<String> = text[from..to]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| chainrule::expr::lookup_function(word).is_some())
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn the_readme_and_the_help_list_every_function_of_the_expression_language() {
+    let mut table: Vec<String> = chainrule::expr::FUNCTIONS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    table.sort();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let in_readme = listed_functions(&readme, "and the functions", "`;");
+    assert_eq!(in_readme, table, "README.md's list of functions");
+    let help = String::from_utf8(chainrule(&["--help"]).stdout).unwrap();
+    let in_help = listed_functions(&help, "and the functions", "(two arguments)");
+    assert_eq!(in_help, table, "chainrule --help's list of functions");
+}
+
+#[test]
+fn stop_gradient_holds_its_argument_constant() {
+    let output = chainrule(&["grad", "x*stop_gradient(x)", "--at", "x=3", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["value"], 9.0);
+    assert_eq!(json["gradient"][0], 3.0);
+}

@@ -23,7 +23,8 @@ fn smooth_text() -> impl Strategy<Value = String> {
             Just("tanh"),
             Just("atan"),
             Just("sigmoid"),
-            Just("softplus")
+            Just("softplus"),
+            Just("stop_gradient")
         ];
         prop_oneof![
             (one, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),

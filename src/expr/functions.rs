@@ -50,6 +50,7 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("abs", Function::Unary(Unary::Abs)),
     ("sigmoid", Function::Unary(Unary::Sigmoid)),
     ("softplus", Function::Unary(Unary::Softplus)),
+    ("stop_gradient", Function::Unary(Unary::StopGradient)),
     ("pow", Function::Binary(Binary::Powf)),
     ("atan2", Function::Binary(Binary::Atan2)),
     ("hypot", Function::Binary(Binary::Hypot)),

@@ -77,7 +77,7 @@ impl IndexSets {
 fn piecewise_constant(op: Op) -> bool {
     matches!(
         op,
-        Op::Unary(Unary::Floor | Unary::Ceil | Unary::Round | Unary::Trunc | Unary::Signum)
+        Op::Unary(Unary::Floor | Unary::Ceil | Unary::Round | Unary::Trunc | Unary::Signum | Unary::StopGradient)
     )
 }
 
@@ -210,13 +210,14 @@ impl<S> Program<S> {
     pub fn hessian_sparsity(&self) -> Sparsity {
         let n = self.inputs;
         let mut rows: Vec<Vec<usize>> = vec![Vec::new(); n];
-        // Only nodes that reach output 0 contribute.
+        // Only nodes whose derivatives reach output 0 contribute: not those
+        // behind a piecewise-constant operation (floor, stop_gradient...).
         let mut reaches = vec![false; self.ops.len()];
         if let Some(&output) = self.outputs.first() {
             reaches[output as usize] = true;
         }
         for i in (0..self.ops.len()).rev() {
-            if reaches[i] {
+            if reaches[i] && !piecewise_constant(self.ops[i]) {
                 for &arg in self.args(i) {
                     reaches[arg as usize] = true;
                 }

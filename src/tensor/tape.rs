@@ -165,21 +165,21 @@ impl<T: Element> TensorTape<T> {
     /// A leaf tensor whose gradient is wanted (a parameter, or an input
     /// being differentiated).
     pub fn input(&self, value: Array<T>) -> Tensor<'_, T> {
-        self.leaf(value, true)
+        self.leaf(Rc::new(value), true)
     }
 
     /// A leaf tensor that needs no gradient (a batch of data, a constant):
     /// the backward sweep does no work for it.
     pub fn constant(&self, value: Array<T>) -> Tensor<'_, T> {
-        self.leaf(value, false)
+        self.leaf(Rc::new(value), false)
     }
 
-    fn leaf(&self, value: Array<T>, requires_grad: bool) -> Tensor<'_, T> {
+    fn leaf(&self, value: Rc<Array<T>>, requires_grad: bool) -> Tensor<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node {
             op: TensorOp::Input,
             parents: Vec::new(),
-            value: Rc::new(value),
+            value,
             requires_grad,
         });
         Tensor {
@@ -519,6 +519,24 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// The tensor's value.
     pub fn value(&self) -> Rc<Array<T>> {
         self.tape.value_of(self.id)
+    }
+
+    /// The same value as a tensor that gradients do not flow through
+    /// (PyTorch's `detach`, JAX's `stop_gradient`): a constant leaf of the
+    /// same tape sharing this tensor's array, not a copy.
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    /// let tape = TensorTape::new();
+    /// let x = tape.input(Array::new(vec![3], vec![1.0, 2.0, 3.0])?);
+    /// // Σ x·detach(x): the gradient is x, not 2x.
+    /// let loss = x.mul(&x.detach())?.sum();
+    /// let gradients = tape.backward(&loss)?;
+    /// assert_eq!(gradients.of(&x).data(), &[1.0, 2.0, 3.0]);
+    /// # Ok::<(), chainrule::tensor::TensorError>(())
+    /// ```
+    pub fn detach(&self) -> Tensor<'t, T> {
+        self.tape.leaf(self.value(), false)
     }
 
     /// The tensor's shape.
