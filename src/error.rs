@@ -50,6 +50,13 @@ pub enum Error {
         /// The node on its right.
         right: usize,
     },
+    /// A custom elementary function ([`Elementary`](crate::Elementary)) was
+    /// applied while recording a [`Program`](crate::program::Program) or
+    /// capturing a graph: those replay only the rule table's operations.
+    NotRecordable {
+        /// The custom function's [`NAME`](crate::Elementary::NAME).
+        operation: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -85,6 +92,12 @@ impl fmt::Display for Error {
                 f,
                 "the recorded function's comparison {comparison} (v{left} against v{right}) comes out \
                  differently at this point, so the function takes another branch here; record it again here"
+            ),
+            Error::NotRecordable { operation } => write!(
+                f,
+                "the custom function `{operation}` cannot be recorded into a program or a graph \
+                 (they replay only the built-in operations); differentiate the function directly \
+                 (grad, jacfwd, hessian...) instead"
             ),
             Error::RecordingNotActive => f.write_str(
                 "this recording is not the innermost active recording on this thread; \

@@ -103,10 +103,40 @@
 //!   `jacrev`, `jacobian`, `hessian`, `hvp`; and [`jacobian_of`] for a
 //!   [`VectorFunction`] written once for every number type, which picks the
 //!   mode by shape.
+//! - [`custom`]: your own elementary functions ([`Elementary`], [`apply`]).
 //! - [`program`]: record a function once as a flat program of rule-table
 //!   operations, then evaluate it, differentiate it at any point without
 //!   calling it again (branches guarded), print it, and get sparse Jacobians
 //!   and Hessians from its sparsity pattern and a graph colouring.
+//!
+//! ## Extending chainrule
+//!
+//! - **Your own elementary functions**: implement [`Elementary`] (a value and
+//!   its partial derivatives, generic over the number type) and call it with
+//!   [`apply`]. Every mode uses your partials: dual numbers for tangents, the
+//!   tape for adjoints, and your partials run on dual numbers for second
+//!   derivatives. For a stable form (log-sum-exp), an implicit function
+//!   (a Newton iteration differentiated by the implicit function theorem), a
+//!   library call with a known derivative. See `examples/06_custom_rules.rs`.
+//! - **[`stop_gradient`]**: a value that derivatives do not flow through, in
+//!   every mode and at every order (and [`Tensor::detach`](tensor::Tensor::detach)
+//!   on the tensor tape).
+//!
+//! ```
+//! use chainrule::{apply, grad, stop_gradient, Elementary, Real};
+//!
+//! /// x², with its derivative stated.
+//! struct Square;
+//! impl Elementary<1> for Square {
+//!     const NAME: &'static str = "square";
+//!     fn value<T: Real>(&self, [x]: [T; 1]) -> T { x * x }
+//!     fn partials<T: Real>(&self, [x]: [T; 1]) -> [T; 1] { [x + x] }
+//! }
+//! // d/dx [x² + stop(x)·y] = 2x, d/dy = x.
+//! let g = grad(|v| apply(&Square, [v[0]]) + stop_gradient(v[0]) * v[1], &[3.0, 4.0])?;
+//! assert_eq!(g, vec![6.0, 3.0]);
+//! # Ok::<(), chainrule::Error>(())
+//! ```
 //!
 //! ## Errors
 //!
@@ -121,6 +151,7 @@
 mod scalar_impl;
 
 pub mod api;
+pub mod custom;
 mod error;
 pub mod expr;
 pub mod forward;
@@ -138,6 +169,7 @@ pub use api::{
     HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,
     value_and_derivative, value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
 };
+pub use custom::{Elementary, apply};
 pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN};
 pub use function::{VectorFunction, jacobian_of};

@@ -6,6 +6,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, RemAssign, SubAssign};
 
 use num_traits::{Float, FloatConst, FromPrimitive};
 
+use crate::custom::Elementary;
 use crate::rules::{self, Binary, Unary};
 
 /// A real scalar: `f32`, `f64`, and every differentiable number built on them
@@ -50,6 +51,11 @@ pub trait Real:
 
     /// Applies the two-argument elementary function `op` to `(self, other)`.
     fn apply_binary(self, op: Binary, other: Self) -> Self;
+
+    /// Applies a custom elementary function: its value and, on
+    /// differentiable numbers, the derivatives its partials give. Called by
+    /// [`apply`](crate::apply), which is the form to use.
+    fn apply_elementary<E: Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self;
 
     /// `self · incoming` with a strong zero: exactly 0 when either factor is
     /// zero, even if the other is ∞ or NaN. This is the chain rule's product,
@@ -120,6 +126,10 @@ macro_rules! real_for_primitive {
             #[inline(always)]
             fn apply_binary(self, op: Binary, other: Self) -> Self {
                 rules::binary(op, self, other).0
+            }
+            #[inline(always)]
+            fn apply_elementary<E: Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+                f.value(args)
             }
             const PRIMITIVE: bool = true;
             #[inline(always)]

@@ -38,6 +38,10 @@ macro_rules! impl_real_number {
             fn strong_mul(self, incoming: Self) -> Self {
                 self.lift_strong_mul(incoming)
             }
+            #[inline(always)]
+            fn apply_elementary<E: $crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+                Self::lift_elementary(f, args)
+            }
         }
 
         impl<$($gen)*> ::core::cmp::PartialEq for $ty {

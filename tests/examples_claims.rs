@@ -160,3 +160,41 @@ fn example_05_records_once_and_reaches_the_minimum() {
             .ends_with("minimum at x = (1.000000000000, 1.000000000000, ...)")
     );
 }
+
+#[test]
+fn example_06_custom_rules() {
+    let text = run_example("06_custom_rules");
+    let line = |start: &str| {
+        numbers(
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}")),
+        )
+    };
+    // ln(e^1000 + e^1001 + e^999) = 1001 + ln(1 + e^-1 + e^-2), and the
+    // composed form overflows.
+    let lse = line("logsumexp");
+    let expected = 1001.0 + (1.0 + (-1.0f64).exp() + (-2.0f64).exp()).ln();
+    assert!((lse.last().unwrap() - expected).abs() < 1e-9, "{text}");
+    assert!(text.contains("(composed: inf)"), "{text}");
+    // The softmax of (1, 2, 0), printed to 6 places, and its sum.
+    let softmax = line("gradient");
+    let total = 1.0 + (-1.0f64).exp() + (-2.0f64).exp();
+    for (printed, exact) in softmax
+        .iter()
+        .zip([(-1.0f64).exp() / total, 1.0 / total, (-2.0f64).exp() / total])
+    {
+        assert!((printed - exact).abs() < 5e-7, "{text}");
+    }
+    assert!((softmax[3] - 1.0).abs() < 1e-14, "{text}");
+    // y(2) = 1, y'(2) = 1/4, y''(2) = −3/32.
+    let root = line("root");
+    assert_eq!(&root[..1], &[2.0], "{text}");
+    assert!(
+        root.contains(&1.0) && root.contains(&0.25) && root.contains(&-0.09375),
+        "{text}"
+    );
+    // ∂L/∂w = 2·(w − 3) for w = (1, 2, 6).
+    let held = line("∂L/∂w");
+    assert!(held.starts_with(&[-4.0, -2.0, 6.0]), "{text}");
+}

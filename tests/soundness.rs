@@ -111,3 +111,25 @@ fn matrix_kernels_stay_inside_their_slices() {
     // d/dX Σ (X·X) = 1·Xᵀ + Xᵀ·1
     assert_eq!(grads.of(&x).data(), &[7.0, 11.0, 9.0, 13.0]);
 }
+
+/// A custom function whose own code records on the same thread's tape
+/// while the outer recording is applying it.
+struct SquareByTape;
+
+impl chainrule::Elementary<1> for SquareByTape {
+    const NAME: &'static str = "square_by_tape";
+    fn value<T: chainrule::Real>(&self, [x]: [T; 1]) -> T {
+        x * x
+    }
+    fn partials<T: chainrule::Real>(&self, [x]: [T; 1]) -> [T; 1] {
+        // d(x²)/dx from a nested recording of its own, at the primal value.
+        let slope = grad(|v| v[0] * v[0], &[x.to_f64().unwrap()]).unwrap()[0];
+        [T::from(slope).unwrap()]
+    }
+}
+
+#[test]
+fn custom_functions_may_record_while_they_are_applied() {
+    let g = grad(|v| chainrule::apply(&SquareByTape, [v[0] * 3.0]) + v[1], &[2.0, 1.0]).unwrap();
+    assert_eq!(g, vec![36.0, 1.0]);
+}

@@ -112,6 +112,24 @@ impl<T: Real> Dual<T> {
         Dual { value, tangent }
     }
 
+    /// A custom elementary function: value and partials on the values, the
+    /// tangent by the chain rule.
+    #[inline(always)]
+    fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+        let values = args.map(|a| a.value);
+        let value = f.value(values);
+        let mut terms = f
+            .partials(values)
+            .into_iter()
+            .zip(args)
+            .map(|(p, a)| chain(p, a.tangent));
+        let tangent = match terms.next() {
+            Some(first) => terms.fold(first, |sum, term| sum + term),
+            None => T::zero(),
+        };
+        Dual { value, tangent }
+    }
+
     /// The chain rule's strong-zero product (see [`rules::chain`]) on dual
     /// numbers: its value is the strong product of the values, so a nested
     /// derivative's value equals the plain one, and its tangent follows the

@@ -145,6 +145,33 @@ impl<T: Real, const N: usize> DualN<T, N> {
         }
     }
 
+    /// A custom elementary function: value and partials on the values, the
+    /// tangents by the chain rule from the arguments that move.
+    #[inline(always)]
+    fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+        let values = args.map(|a| a.value);
+        let value = f.value(values);
+        let mut tangents: Option<[T; N]> = None;
+        for (partial, arg) in f.partials(values).into_iter().zip(args) {
+            if !arg.moves() {
+                continue;
+            }
+            let terms = arg.tangents.map(|t| chain(partial, t));
+            tangents = Some(match tangents {
+                None => terms,
+                Some(sum) => std::array::from_fn(|k| sum[k] + terms[k]),
+            });
+        }
+        match tangents {
+            None => DualN::constant(value),
+            Some(tangents) => DualN {
+                value,
+                tangents,
+                moving: true,
+            },
+        }
+    }
+
     /// The strong-zero product, as `Dual`'s: value from the values' strong
     /// product, tangents by the product rule, skipping factors that do not move.
     #[inline(always)]

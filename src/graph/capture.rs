@@ -76,8 +76,9 @@ impl Graph {
     ///
     /// # Errors
     /// [`Error::RecordingNotActive`], [`Error::ForeignVariable`] if an output
-    /// is from another recording, or [`Error::LengthMismatch`] if `rec` was not
-    /// created with [`Recording::traced`] (there is nothing to capture).
+    /// is from another recording, [`Error::LengthMismatch`] if `rec` was not
+    /// created with [`Recording::traced`] (there is nothing to capture), or
+    /// [`Error::NotRecordable`] if it applied a custom elementary function.
     pub fn from_recording(rec: &Recording<f64>, outputs: &[Var<f64>]) -> Result<Graph> {
         // Checks that the outputs belong to `rec` and nothing went wrong while recording.
         rec.sweepable(outputs, |tape| {
@@ -86,6 +87,9 @@ impl Graph {
                 expected: 1,
                 found: 0,
             })?;
+            if let Some(&NodeOp::Custom(operation)) = trace.ops.iter().find(|op| matches!(op, NodeOp::Custom(_))) {
+                return Err(Error::NotRecordable { operation });
+            }
             Ok(Self::build(
                 &trace.ops,
                 &trace.values,
@@ -124,6 +128,7 @@ impl Graph {
                 NodeOp::Unary(u) => GraphOp::Unary(u),
                 NodeOp::Binary(b) => GraphOp::Binary(b),
                 NodeOp::MulAdd => GraphOp::MulAdd,
+                NodeOp::Custom(_) => unreachable!("custom operations are refused before the graph is built"),
             };
             let mut node_args = Vec::with_capacity(args[tape_index].len());
             for arg in args[tape_index].iter() {

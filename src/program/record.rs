@@ -79,6 +79,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
             NodeOp::Unary(u) => Op::Unary(u),
             NodeOp::Binary(b) => Op::Binary(b),
             NodeOp::MulAdd => Op::MulAdd,
+            NodeOp::Custom(operation) => return Err(Error::NotRecordable { operation }),
         };
         let mut args = [0u32; 3];
         for (slot, arg) in args.iter_mut().zip(log.args[tape_index].iter()) {

@@ -39,6 +39,9 @@ pub enum NodeOp {
     Binary(Binary),
     /// `a·b + c` rounded once.
     MulAdd,
+    /// A custom elementary function ([`Elementary`](crate::Elementary)),
+    /// by name: traced for the error message, not replayable.
+    Custom(&'static str),
 }
 
 /// Per-node operation and value, and which arguments were constants.

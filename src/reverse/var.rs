@@ -298,6 +298,29 @@ impl<T: TapeScalar> Var<T> {
         Var::from_parts(value, index, generation)
     }
 
+    /// A custom elementary function: value and partials on the values, one
+    /// node whose edges carry the partials (constant arguments get none).
+    fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+        let values = args.map(|a| a.value);
+        let value = f.value(values);
+        let partials = f.partials(values);
+        let mut edges = [(0, 0, T::zero()); K];
+        let mut count = 0;
+        let mut generation = 0;
+        for (arg, partial) in args.into_iter().zip(partials) {
+            if arg.index != 0 {
+                edges[count] = (arg.index, arg.generation, partial);
+                generation = arg.generation;
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Var::constant(value);
+        }
+        let index = Self::tape().record_n(&edges[..count], value, NodeOp::Custom(E::NAME), TraceArgs::none);
+        Var::from_parts(value, index, generation)
+    }
+
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
         let operands = [(self, d_self), (a, d_a), (b, d_b)];

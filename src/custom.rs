@@ -1,0 +1,74 @@
+//! Custom elementary functions: a value and its partial derivatives,
+//! written once, used by every mode.
+//!
+//! Implement [`Elementary`] for a function of `N` arguments and call it with
+//! [`apply`] from generic code. On plain floats `apply` is the value; on
+//! dual numbers the tangents follow from the partials; on tape variables
+//! the partials are the recorded edge weights, so reverse mode sweeps them
+//! like any built-in operation. Second and higher derivatives come from
+//! running `partials` itself on dual numbers (the nested number types do
+//! that on their own), exactly as the built-in rules get theirs, so
+//! `partials` must be written generically, with the number type's
+//! operations, not with `f64`s taken out of it.
+//!
+//! Use it for a numerically stable form (log-sum-exp), a function known
+//! only through a library call or an iteration whose derivative has a
+//! closed form (a root found by Newton's method, differentiated by the
+//! implicit function theorem), or a faster derivative than the composed one.
+//!
+//! ```
+//! use chainrule::{apply, grad, hessian, Elementary, Real};
+//!
+//! /// ln(e^a + e^b), stable for large arguments.
+//! struct LogAddExp;
+//!
+//! impl Elementary<2> for LogAddExp {
+//!     const NAME: &'static str = "logaddexp";
+//!     fn value<T: Real>(&self, [a, b]: [T; 2]) -> T {
+//!         let m = a.max(b);
+//!         m + ((a - m).exp() + (b - m).exp()).ln()
+//!     }
+//!     fn partials<T: Real>(&self, [a, b]: [T; 2]) -> [T; 2] {
+//!         // softmax: e^a / (e^a + e^b) = σ(a − b)
+//!         [(a - b).sigmoid(), (b - a).sigmoid()]
+//!     }
+//! }
+//!
+//! fn f<T: Real>(x: &[T]) -> T {
+//!     apply(&LogAddExp, [x[0], x[1]])
+//! }
+//! // At (1000, 1000) the composed form overflows; the custom one does not.
+//! assert_eq!(f(&[1000.0, 1000.0]), 1000.0 + 2f64.ln());
+//! assert_eq!(grad(f, &[1000.0, 1000.0])?, vec![0.5, 0.5]);
+//! // Second derivatives from `partials` on dual numbers: σ' = σ(1 − σ).
+//! let h = hessian(f, &[0.0, 0.0])?;
+//! assert_eq!(h.to_rows(), vec![vec![0.25, -0.25], vec![-0.25, 0.25]]);
+//! # Ok::<(), chainrule::Error>(())
+//! ```
+//!
+//! Recorded [programs](crate::program) and graph captures replay only the
+//! rule table's operations: recording a function that applies a custom rule
+//! returns [`Error::NotRecordable`](crate::Error::NotRecordable).
+
+use crate::Real;
+
+/// An elementary function of `N` arguments with its partial derivatives.
+/// See the [module docs](self).
+pub trait Elementary<const N: usize> {
+    /// A short name, for error messages and pictures.
+    const NAME: &'static str;
+
+    /// The value at `args`.
+    fn value<T: Real>(&self, args: [T; N]) -> T;
+
+    /// The partial derivative with respect to each argument at `args`.
+    fn partials<T: Real>(&self, args: [T; N]) -> [T; N];
+}
+
+/// Applies the custom elementary function `f` to `args`, on any number
+/// type: the value, and the derivatives its partials give. See the [module
+/// docs](self).
+#[inline]
+pub fn apply<T: Real, E: Elementary<N>, const N: usize>(f: &E, args: [T; N]) -> T {
+    T::apply_elementary(f, args)
+}
