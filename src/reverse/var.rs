@@ -302,32 +302,31 @@ impl<T: TapeScalar> Var<T> {
     /// node whose edges carry the partials (constant arguments get none).
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
-        let value = f.value(values);
-        let partials = f.partials(values);
-        let mut edges = [(0, 0, T::zero()); K];
-        let mut count = 0;
-        let mut generation = 0;
-        for (arg, partial) in args.into_iter().zip(partials) {
-            if arg.index != 0 {
-                edges[count] = (arg.index, arg.generation, partial);
-                generation = arg.generation;
-                count += 1;
-            }
-        }
-        if count == 0 {
-            return Var::constant(value);
-        }
-        let index = Self::tape().record_n(&edges[..count], value, NodeOp::Custom(E::NAME), TraceArgs::none);
-        Var::from_parts(value, index, generation)
+        // The user's code runs before the tape is reached (see `tape`).
+        let (value, partials) = (f.value(values), f.partials(values));
+        Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
     }
 
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
-        let operands = [(self, d_self), (a, d_a), (b, d_b)];
-        let mut edges = [(0, 0, T::zero()); 3];
+        let args = || TraceArgs::new(&[self.arg(), a.arg(), b.arg()]);
+        Self::record_edges([self, a, b], [d_self, d_a, d_b], value, NodeOp::MulAdd, args)
+    }
+
+    /// Records `op(args) = value` with one edge per argument that is not a
+    /// constant, weighted by its partial; all constants make a constant.
+    #[inline(always)]
+    fn record_edges<const K: usize>(
+        args: [Self; K],
+        partials: [T; K],
+        value: T,
+        op: NodeOp,
+        trace: impl FnOnce() -> TraceArgs<T>,
+    ) -> Self {
+        let mut edges = [(0, 0, T::zero()); K];
         let mut count = 0;
         let mut generation = 0;
-        for (var, partial) in operands {
+        for (var, partial) in args.into_iter().zip(partials) {
             if var.index != 0 {
                 edges[count] = (var.index, var.generation, partial);
                 generation = var.generation;
@@ -337,8 +336,7 @@ impl<T: TapeScalar> Var<T> {
         if count == 0 {
             return Var::constant(value);
         }
-        let args = || TraceArgs::new(&[self.arg(), a.arg(), b.arg()]);
-        let index = Self::tape().record_n(&edges[..count], value, NodeOp::MulAdd, args);
+        let index = Self::tape().record_n(&edges[..count], value, op, trace);
         Var::from_parts(value, index, generation)
     }
 }
