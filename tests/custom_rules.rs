@@ -187,3 +187,23 @@ fn recording_a_custom_function_into_a_program_or_a_graph_is_refused() {
         "the message names the function"
     );
 }
+
+#[test]
+fn the_tensor_tape_applies_custom_functions_elementwise() {
+    use chainrule::tensor::{Array, TensorTape};
+    let tape = TensorTape::new();
+    let data = vec![-3.0, -0.2, 0.0, 0.7, 10.0, 2.0];
+    let x = tape.input(Array::new(vec![2, 3], data.clone()).unwrap());
+    let w = tape.input(Array::new(vec![2, 3], vec![1.0, 2.0, -1.0, 0.5, 3.0, -2.0]).unwrap());
+    // Σ w·y(x): ∂/∂x = w·y'(x), ∂/∂w = y(x), y the root of y³ + y = x.
+    let roots = x.map_elementary(&CubicRoot);
+    let loss = roots.mul(&w).unwrap().sum();
+    let gradients = tape.backward(&loss).unwrap();
+    for (i, &xi) in data.iter().enumerate() {
+        let y = apply(&CubicRoot, [xi]);
+        assert_eq!(roots.value().data()[i], y);
+        let slope = grad(|v| apply(&CubicRoot, [v[0]]), &[xi]).unwrap()[0];
+        assert_eq!(gradients.of(&x).data()[i], w.value().data()[i] * slope);
+        assert_eq!(gradients.of(&w).data()[i], y);
+    }
+}

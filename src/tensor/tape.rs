@@ -42,6 +42,10 @@ pub enum TensorOp {
     LogSoftmax,
     /// Mean over rows of `−logp[row, target[row]]`.
     NllLoss(Vec<usize>),
+    /// A custom elementary function ([`Elementary`](crate::Elementary)),
+    /// elementwise, by name. Its second parent is a constant leaf holding the
+    /// partial derivative at each element, computed with the value.
+    Custom(&'static str),
 }
 
 struct Node<T> {
@@ -365,6 +369,7 @@ fn op_name(op: &TensorOp) -> &'static str {
         TensorOp::Transpose => "transpose",
         TensorOp::LogSoftmax => "log_softmax",
         TensorOp::NllLoss(_) => "nll_loss",
+        TensorOp::Custom(name) => name,
     }
 }
 
@@ -432,6 +437,8 @@ fn local_backward<T: Element>(
             vec![Array::new(x.shape().to_vec(), data)?]
         }
         TensorOp::Binary(_) | TensorOp::MatMul => unreachable!("handled above"),
+        // The partials were computed with the value (the second argument).
+        TensorOp::Custom(_) => vec![args[1].zip_with(g, "*", |d, g| rules::chain(d, g))?],
         TensorOp::Sum => vec![Array::full(args[0].shape().to_vec(), g.data()[0])],
         TensorOp::SumAxis(axis) => {
             let x = args[0];
@@ -558,6 +565,36 @@ impl<'t, T: Element> Tensor<'t, T> {
     pub fn unary(&self, op: Unary) -> Tensor<'t, T> {
         let value = self.value().unary(op);
         self.tape.push(TensorOp::Unary(op), vec![self.id], value)
+    }
+
+    /// The custom elementary function `f` elementwise: its value, and its
+    /// partial derivative (computed at the same time and kept for the
+    /// backward sweep).
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    /// use chainrule::{Elementary, Real};
+    ///
+    /// /// x³ with its derivative stated.
+    /// struct Cube;
+    /// impl Elementary<1> for Cube {
+    ///     const NAME: &'static str = "cube";
+    ///     fn value<T: Real>(&self, [x]: [T; 1]) -> T { x * x * x }
+    ///     fn partials<T: Real>(&self, [x]: [T; 1]) -> [T; 1] { [T::from(3.0).unwrap() * x * x] }
+    /// }
+    /// let tape = TensorTape::new();
+    /// let x = tape.input(Array::new(vec![2], vec![1.0, -2.0])?);
+    /// let loss = x.map_elementary(&Cube).sum();
+    /// assert_eq!(loss.value().data(), &[-7.0]);
+    /// assert_eq!(tape.backward(&loss)?.of(&x).data(), &[3.0, 12.0]);
+    /// # Ok::<(), chainrule::tensor::TensorError>(())
+    /// ```
+    pub fn map_elementary<E: crate::Elementary<1>>(&self, f: &E) -> Tensor<'t, T> {
+        let x = self.value();
+        let value = x.map(|v| f.value([v]));
+        let partials = self.tape.constant(x.map(|v| f.partials([v])[0]));
+        self.tape
+            .push(TensorOp::Custom(E::NAME), vec![self.id, partials.id], value)
     }
 
     /// The two-argument elementary function `op` elementwise, with NumPy
