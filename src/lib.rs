@@ -151,6 +151,7 @@
 mod scalar_impl;
 
 pub mod api;
+pub mod checkpoint;
 pub mod custom;
 mod error;
 pub mod expr;

@@ -183,3 +183,19 @@ pub fn max_relative_error(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
         .fold(0.0, f64::max)
 }
+
+/// W11: one explicit Euler step (h = 10⁻³) of two coupled damped
+/// pendulums (θ₁, ω₁, θ₂, ω₂); params = (g/l, damping, coupling).
+pub fn coupled_pendulums<T: Float>(p: &[T], s: &[T]) -> Vec<T> {
+    let h = T::from(0.001).unwrap();
+    let (gl, damping, coupling) = (p[0], p[1], p[2]);
+    let (t1, w1, t2, w2) = (s[0], s[1], s[2], s[3]);
+    let a1 = -gl * t1.sin() - damping * w1 + coupling * (t2 - t1);
+    let a2 = -gl * t2.sin() - damping * w2 + coupling * (t1 - t2);
+    vec![t1 + h * w1, w1 + h * a1, t2 + h * w2, w2 + h * a2]
+}
+
+/// W11's loss: the squared norm of the final state.
+pub fn energy<T: Float>(s: &[T]) -> T {
+    s.iter().fold(T::zero(), |acc, &v| acc + v * v)
+}

@@ -4,6 +4,7 @@
 //!
 //! Usage: chainrule-bench [--quick] [--only W1,W3,...] [--tiny]
 //!        chainrule-bench --w2 SYSTEM [--quick]   (one system per process, for peak RSS)
+//!        chainrule-bench --w11 SYSTEM [--quick]  (likewise)
 
 mod functions;
 mod peers;
@@ -54,6 +55,10 @@ fn main() {
     let config = Config { quick, tiny, budget };
     if let Some(system) = value("--w2") {
         w2_tape_stress(&config, &system);
+        return;
+    }
+    if let Some(system) = value("--w11") {
+        w11_checkpoint(&config, &system);
         return;
     }
     let only = value("--only");
@@ -278,6 +283,71 @@ fn w2_tape_stress(config: &Config, system: &str) {
         }
         .print();
     }
+}
+
+/// W11: the gradient of the final energy of 10⁶ explicit Euler steps of two
+/// coupled damped pendulums (4 states, 3 parameters) with respect to the
+/// parameters and the initial state: checkpointed every ⌈√n⌉ steps, or one
+/// recording of the whole loop. One system per process, for peak RSS; both
+/// checked against forward mode (7 directions in one pass, no tape).
+fn w11_checkpoint(config: &Config, system: &str) {
+    use chainrule::checkpoint::{Schedule, checkpointed_value_and_grad};
+    let steps = if config.tiny { 1_000 } else { 1_000_000 };
+    let params = [9.81, 0.01, 0.7];
+    let initial = [0.8, 0.0, -0.4, 0.5];
+    let x: Vec<f64> = params.iter().chain(&initial).copied().collect();
+    let (_, rss_before) = rss_mb();
+    let whole = |v: &[Var<f64>]| {
+        let mut s = v[3..].to_vec();
+        for _ in 0..steps {
+            s = coupled_pendulums(&v[..3], &s);
+        }
+        energy(&s)
+    };
+    let ours = || -> (f64, Vec<f64>) {
+        match system {
+            "chainrule-checkpoint" => {
+                let run = checkpointed_value_and_grad(
+                    |p: &[Var<f64>], s: &[Var<f64>]| coupled_pendulums(p, s),
+                    |s: &[Var<f64>]| energy(s),
+                    std::hint::black_box(&params),
+                    &initial,
+                    steps,
+                    Schedule::sqrt(steps),
+                )
+                .unwrap();
+                (run.value, run.params.iter().chain(&run.initial).copied().collect())
+            }
+            "chainrule-whole-tape" => chainrule::value_and_grad(whole, std::hint::black_box(&x)).unwrap(),
+            other => panic!("unknown W11 system {other}: use chainrule-checkpoint or chainrule-whole-tape"),
+        }
+    };
+    let (_, gradient) = ours();
+    let reference = chainrule::jacfwd(
+        |v| {
+            let mut s = v[3..].to_vec();
+            for _ in 0..steps {
+                s = coupled_pendulums(&v[..3], &s);
+            }
+            vec![energy(&s)]
+        },
+        &x,
+    )
+    .unwrap();
+    check(system, "checkpoint", &gradient, reference.row(0));
+    let stats = measure(config.budget, ours);
+    let (_, peak) = rss_mb();
+    Record {
+        workload: "checkpoint",
+        n: steps,
+        system,
+        stats,
+        ns_per_op: None,
+        bytes_per_op: None,
+        peak_rss_mb: Some(peak),
+        note: Some(format!("peak RSS at start: {rss_before:.0} MB")),
+    }
+    .print();
 }
 
 fn w3_jvp(config: &Config) {
