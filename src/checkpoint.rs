@@ -4,15 +4,23 @@
 //! A loop `sₖ₊₁ = step(p, sₖ)` of `n` steps (an ODE integrator, a recurrent
 //! network, a fixed-point iteration) recorded whole keeps every operation of
 //! every step: memory grows with `n`. Here the forward run records nothing
-//! and keeps the state at every `k`-th step (a checkpoint). The backward
-//! pass takes the segments from last to first: it runs the segment again
-//! from its checkpoint, keeping its `k` states, then records and sweeps one
-//! step at a time, from the last, carrying the adjoint of the state and
-//! accumulating the adjoint of the parameters.
+//! and keeps a few states (checkpoints); the backward pass runs parts of the
+//! loop again from them and records one step at a time, from the last,
+//! carrying the adjoint of the state and accumulating the adjoint of the
+//! parameters. Two [`Schedule`]s:
 //!
-//! Memory: `⌈n/k⌉ + k` states and one step's tape, least at `k ≈ √n`
-//! ([`Schedule::sqrt`]); time: about two plain runs of the loop plus one
-//! recorded step and its sweep per step.
+//! - [`Schedule::Every`]`(k)`: a checkpoint every `k` steps; each segment is
+//!   run again once from its checkpoint, keeping its `k` states. Memory
+//!   `⌈n/k⌉ + k` states, least at `k ≈ √n` ([`Schedule::sqrt`]); time about
+//!   two plain runs of the loop plus one recorded step and sweep per step.
+//! - [`Schedule::Binomial`]: at most a given number of states besides the
+//!   initial one, placed as Griewank's Revolve places them, so that memory
+//!   is fixed and each step is run again as few times as possible.
+//!
+//! Measured (W11 in `bench/run`, 10⁶ Euler steps of two coupled pendulums,
+//! 3 parameters, 4 states): one recording of the whole loop takes 354 ms and
+//! 644 MB at its peak; `Schedule::sqrt` takes 817 ms (2.3×) and 3.5 MB (the
+//! process's own size); BENCHMARKS.md has the binomial schedule's figures.
 //!
 //! ```
 //! use chainrule::checkpoint::{checkpointed_value_and_grad, Schedule};
@@ -41,11 +49,23 @@
 use crate::error::{Result, check_len};
 use crate::reverse::{Recording, TapeScalar, Var};
 
-/// Where the forward run keeps checkpoints.
+/// Where the runs keep checkpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schedule {
     /// A checkpoint every `k` steps (`k ≥ 1`; `k = 1` keeps every state).
+    /// Each step runs three times (twice plain, once recorded); memory is
+    /// `⌈n/k⌉ + k` states.
     Every(usize),
+    /// Binomial checkpointing (Griewank's Revolve): at most `checkpoints`
+    /// states kept besides the initial one, placed so that each step is run
+    /// again as few times as possible: `r` times, for the least `r` with
+    /// C(checkpoints + r, r) ≥ n. With 20 checkpoints, 10⁶ steps are
+    /// reversed with each step recomputed at most 8 times; with none, the
+    /// loop is run again from the start for every step (n²/2 steps).
+    Binomial {
+        /// How many states may be kept besides the initial one.
+        checkpoints: usize,
+    },
 }
 
 impl Schedule {
@@ -54,12 +74,15 @@ impl Schedule {
     pub fn sqrt(steps: usize) -> Schedule {
         Schedule::Every(steps.isqrt().max(1) + usize::from(steps.isqrt().pow(2) < steps))
     }
+}
 
-    fn interval(self) -> usize {
-        match self {
-            Schedule::Every(k) => k.max(1),
-        }
-    }
+/// C(s + r, s): how many steps `s` checkpoints reverse when each step may be
+/// run again `r` times (saturating).
+fn binomial_reach(s: usize, r: usize) -> usize {
+    // C(s + r, s) = Π_{i=1..s} (r + i) / i, exact at every step.
+    (1..=s)
+        .try_fold(1usize, |c, i| c.checked_mul(r + i).map(|c| c / i))
+        .unwrap_or(usize::MAX)
 }
 
 /// What [`checkpointed_vjp`] returns.
@@ -157,7 +180,11 @@ fn forward<S: TapeScalar>(
     steps: usize,
     schedule: Schedule,
 ) -> Result<(Vec<S>, Vec<Vec<S>>)> {
-    let k = schedule.interval();
+    // A binomial schedule keeps only the initial state on the way forward.
+    let k = match schedule {
+        Schedule::Every(k) => k.max(1),
+        Schedule::Binomial { .. } => usize::MAX,
+    };
     let constants: Vec<Var<S>> = params.iter().map(|&p| Var::constant(p)).collect();
     let mut checkpoints = Vec::with_capacity(steps.div_ceil(k));
     let mut state = initial.to_vec();
@@ -178,36 +205,149 @@ fn backward<S: TapeScalar>(
     checkpoints: Vec<Vec<S>>,
     steps: usize,
     schedule: Schedule,
-    mut adjoint: Vec<S>,
+    adjoint: Vec<S>,
 ) -> Result<(Vec<S>, Vec<S>)> {
-    let k = schedule.interval();
-    let constants: Vec<Var<S>> = params.iter().map(|&p| Var::constant(p)).collect();
-    let mut params_adjoint = vec![S::zero(); params.len()];
-    let mut states: Vec<Vec<S>> = Vec::with_capacity(k);
-    for (segment, checkpoint) in checkpoints.into_iter().enumerate().rev() {
-        let start = segment * k;
-        let end = (start + k).min(steps);
-        // The segment's states again, from its checkpoint.
-        states.clear();
-        states.push(checkpoint);
-        for _ in start + 1..end {
-            let next = plain_step(step, &constants, states.last().expect("a checkpoint"))?;
-            states.push(next);
-        }
-        // Its steps backward, one recorded step at a time.
-        for state in states.iter().rev() {
-            let rec = Recording::<S>::new();
-            let p = rec.inputs(params);
-            let s = rec.inputs(state);
-            let next = step(&p, &s);
-            check_len("state returned by a step", state.len(), next.len())?;
-            let adjoints = rec.vjp(&next, &adjoint)?;
-            let (dp, ds) = adjoints.split_at(params.len());
-            for (total, &d) in params_adjoint.iter_mut().zip(dp) {
-                *total += d;
+    let mut sweep = Reverse {
+        step,
+        params,
+        constants: params.iter().map(|&p| Var::constant(p)).collect(),
+        params_adjoint: vec![S::zero(); params.len()],
+        adjoint,
+    };
+    match schedule {
+        Schedule::Every(k) => {
+            let k = k.max(1);
+            let mut states: Vec<Vec<S>> = Vec::with_capacity(k);
+            for (segment, checkpoint) in checkpoints.into_iter().enumerate().rev() {
+                let start = segment * k;
+                let end = (start + k).min(steps);
+                // The segment's states again, from its checkpoint.
+                states.clear();
+                states.push(checkpoint);
+                for _ in start + 1..end {
+                    let next = sweep.advance(states.last().expect("a checkpoint"))?;
+                    states.push(next);
+                }
+                // Its steps backward, one recorded step at a time.
+                for state in states.iter().rev() {
+                    sweep.reverse_step(state)?;
+                }
             }
-            adjoint = ds.to_vec();
+        }
+        Schedule::Binomial { checkpoints: slots } => {
+            if let Some(initial) = checkpoints.into_iter().next() {
+                sweep.binomial(initial, steps, slots)?;
+            }
         }
     }
-    Ok((params_adjoint, adjoint))
+    Ok((sweep.params_adjoint, sweep.adjoint))
+}
+
+/// The backward pass's running state: the adjoints so far.
+struct Reverse<'a, S: TapeScalar, F> {
+    step: &'a F,
+    params: &'a [S],
+    constants: Vec<Var<S>>,
+    params_adjoint: Vec<S>,
+    /// The adjoint of the state after the next step to reverse.
+    adjoint: Vec<S>,
+}
+
+impl<S: TapeScalar, F: Fn(&[Var<S>], &[Var<S>]) -> Vec<Var<S>>> Reverse<'_, S, F> {
+    /// One step without recording.
+    fn advance(&self, state: &[S]) -> Result<Vec<S>> {
+        plain_step(self.step, &self.constants, state)
+    }
+
+    /// Records the step from `state`, sweeps it with the current adjoint,
+    /// and moves the adjoint to `state`.
+    fn reverse_step(&mut self, state: &[S]) -> Result<()> {
+        let rec = Recording::<S>::new();
+        let p = rec.inputs(self.params);
+        let s = rec.inputs(state);
+        let next = (self.step)(&p, &s);
+        check_len("state returned by a step", state.len(), next.len())?;
+        let adjoints = rec.vjp(&next, &self.adjoint)?;
+        let (dp, ds) = adjoints.split_at(self.params.len());
+        for (total, &d) in self.params_adjoint.iter_mut().zip(dp) {
+            *total += d;
+        }
+        self.adjoint = ds.to_vec();
+        Ok(())
+    }
+
+    /// Reverses steps `0..steps` from the initial state with at most
+    /// `slots` more states kept, by binomial checkpointing. A loop over a
+    /// stack of tasks (no recursion): reversing `start..end` with the state
+    /// at `start` on top of `kept` either records the single step, or
+    /// advances to a split point `m`, keeps that state, and reverses
+    /// `m..end` with one slot less before `start..m`.
+    fn binomial(&mut self, initial: Vec<S>, steps: usize, slots: usize) -> Result<()> {
+        enum Task {
+            Reverse { start: usize, end: usize, slots: usize },
+            Release,
+        }
+        let mut kept: Vec<Vec<S>> = vec![initial];
+        let mut tasks = vec![Task::Reverse {
+            start: 0,
+            end: steps,
+            slots,
+        }];
+        while let Some(task) = tasks.pop() {
+            let (start, end, slots) = match task {
+                Task::Release => {
+                    kept.pop();
+                    continue;
+                }
+                Task::Reverse { start, end, slots } => (start, end, slots),
+            };
+            let length = end - start;
+            let from = kept.last().expect("the state at the task's start is kept");
+            if length == 0 {
+                continue;
+            }
+            if length == 1 {
+                let state = from.clone();
+                self.reverse_step(&state)?;
+                continue;
+            }
+            if slots == 0 {
+                // No slot left: run forward from `start` again for each step.
+                let origin = from.clone();
+                for i in (start..end).rev() {
+                    let mut state = origin.clone();
+                    for _ in start..i {
+                        state = self.advance(&state)?;
+                    }
+                    self.reverse_step(&state)?;
+                }
+                continue;
+            }
+            // The least number of repetitions r that reaches `length`, then
+            // the longest right part that s − 1 slots reverse with r.
+            let mut repetitions = 1;
+            while binomial_reach(slots, repetitions) < length {
+                repetitions += 1;
+            }
+            let right = binomial_reach(slots - 1, repetitions).min(length - 1);
+            let split = end - right;
+            let mut state = from.clone();
+            for _ in start..split {
+                state = self.advance(&state)?;
+            }
+            kept.push(state);
+            tasks.push(Task::Reverse {
+                start,
+                end: split,
+                slots,
+            });
+            tasks.push(Task::Release);
+            tasks.push(Task::Reverse {
+                start: split,
+                end,
+                slots: slots - 1,
+            });
+        }
+        Ok(())
+    }
 }

@@ -118,6 +118,10 @@
 //!   derivatives. For a stable form (log-sum-exp), an implicit function
 //!   (a Newton iteration differentiated by the implicit function theorem), a
 //!   library call with a known derivative. See `examples/06_custom_rules.rs`.
+//! - **[`checkpoint`]**: gradients of long loops (ODE integrators, recurrent
+//!   networks) from a few kept states instead of a tape of every step, every
+//!   `k` steps or by the binomial (Revolve) schedule. See
+//!   `examples/07_checkpoint.rs`.
 //! - **[`stop_gradient`]**: a value that derivatives do not flow through, in
 //!   every mode and at every order (and [`Tensor::detach`](tensor::Tensor::detach)
 //!   on the tensor tape).

@@ -58,6 +58,11 @@ fn every_schedule_gives_the_whole_loops_gradient() {
             Schedule::Every(steps.max(1)),
             Schedule::Every(steps + 5),
             Schedule::sqrt(steps),
+            Schedule::Binomial { checkpoints: 0 },
+            Schedule::Binomial { checkpoints: 1 },
+            Schedule::Binomial { checkpoints: 3 },
+            Schedule::Binomial { checkpoints: 20 },
+            Schedule::Binomial { checkpoints: steps + 3 },
         ];
         for schedule in schedules {
             let run = checkpointed_value_and_grad(
@@ -111,4 +116,42 @@ fn lengths_are_checked() {
     let shrinking = |_: &[Var<f64>], s: &[Var<f64>]| s[..1].to_vec();
     let refused = checkpointed_vjp(shrinking, &PARAMS, &INITIAL, 3, &[1.0; 4], Schedule::Every(2));
     assert!(matches!(refused, Err(Error::LengthMismatch { .. })));
+}
+
+#[test]
+fn binomial_checkpointing_runs_each_step_at_most_r_times() {
+    use std::cell::Cell;
+    // 1000 steps, 5 checkpoints: r = 8, the least r with C(5 + r, 5) ≥ 1000.
+    let (steps, checkpoints, r) = (1000, 5, 8);
+    let runs = Cell::new(0usize);
+    let recorded = Cell::new(0usize);
+    let step = |p: &[Var<f64>], s: &[Var<f64>]| {
+        if s[0].is_constant() {
+            runs.set(runs.get() + 1);
+        } else {
+            recorded.set(recorded.get() + 1);
+        }
+        pendulums(p, s)
+    };
+    let run = checkpointed_value_and_grad(
+        step,
+        |s: &[Var<f64>]| energy(s),
+        &PARAMS,
+        &INITIAL,
+        steps,
+        Schedule::Binomial { checkpoints },
+    )
+    .unwrap();
+    let expected = whole_loop(steps);
+    assert_close("params", &run.params, &expected[..3]);
+    assert_close("initial state", &run.initial, &expected[3..]);
+    assert_eq!(recorded.get(), steps, "each step is recorded once");
+    // The forward run, then at most r − 1 more plain runs of each step.
+    println!(
+        "{steps} steps, {checkpoints} checkpoints: {} plain step runs (≤ {})",
+        runs.get(),
+        r * steps
+    );
+    assert!(runs.get() <= r * steps, "{} plain step runs", runs.get());
+    assert!(runs.get() > steps, "the binomial schedule recomputes");
 }

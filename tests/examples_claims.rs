@@ -198,3 +198,26 @@ fn example_06_custom_rules() {
     let held = line("∂L/∂w");
     assert!(held.starts_with(&[-4.0, -2.0, 6.0]), "{text}");
 }
+
+#[test]
+fn example_07_checkpoint() {
+    let text = run_example("07_checkpoint");
+    let line = |start: &str| {
+        numbers(
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}")),
+        )
+    };
+    // Both schedules give the whole tape's gradient to 1e-12.
+    let difference = line("largest relative difference");
+    assert!(*difference.last().unwrap() < 1e-12, "{text}");
+    // The same final energy, printed twice.
+    let energy = line("final energy");
+    assert_eq!(energy[0], energy[1], "{text}");
+    // Where the system reports peak memory, the checkpointed runs stay far
+    // below the whole tape.
+    if let Some(peaks) = text.lines().find(|l| l.starts_with("peak memory")).map(numbers) {
+        assert!(peaks[1] < 16.0 && peaks[2] > 4.0 * peaks[1], "{text}");
+    }
+}

@@ -287,8 +287,8 @@ fn w2_tape_stress(config: &Config, system: &str) {
 
 /// W11: the gradient of the final energy of 10⁶ explicit Euler steps of two
 /// coupled damped pendulums (4 states, 3 parameters) with respect to the
-/// parameters and the initial state: checkpointed every ⌈√n⌉ steps, or one
-/// recording of the whole loop. One system per process, for peak RSS; both
+/// parameters and the initial state: checkpointed every ⌈√n⌉ steps, by the
+/// binomial schedule with 20 checkpoints, or one recording of the whole loop. One system per process, for peak RSS; both
 /// checked against forward mode (7 directions in one pass, no tape).
 fn w11_checkpoint(config: &Config, system: &str) {
     use chainrule::checkpoint::{Schedule, checkpointed_value_and_grad};
@@ -318,8 +318,22 @@ fn w11_checkpoint(config: &Config, system: &str) {
                 .unwrap();
                 (run.value, run.params.iter().chain(&run.initial).copied().collect())
             }
+            "chainrule-checkpoint-binomial20" => {
+                let run = checkpointed_value_and_grad(
+                    |p: &[Var<f64>], s: &[Var<f64>]| coupled_pendulums(p, s),
+                    |s: &[Var<f64>]| energy(s),
+                    std::hint::black_box(&params),
+                    &initial,
+                    steps,
+                    Schedule::Binomial { checkpoints: 20 },
+                )
+                .unwrap();
+                (run.value, run.params.iter().chain(&run.initial).copied().collect())
+            }
             "chainrule-whole-tape" => chainrule::value_and_grad(whole, std::hint::black_box(&x)).unwrap(),
-            other => panic!("unknown W11 system {other}: use chainrule-checkpoint or chainrule-whole-tape"),
+            other => panic!(
+                "unknown W11 system {other}: use chainrule-checkpoint, chainrule-checkpoint-binomial20 or chainrule-whole-tape"
+            ),
         }
     };
     let (_, gradient) = ours();
