@@ -5,6 +5,8 @@
 //! Usage: chainrule-bench [--quick] [--only W1,W3,...] [--tiny]
 //!        chainrule-bench --w2 SYSTEM [--quick]   (one system per process, for peak RSS)
 //!        chainrule-bench --w11 SYSTEM [--quick]  (likewise)
+//!        chainrule-bench --w9-loop SYSTEM         (20 000 W9 gradients at n = 1000, for paired
+//!                                                 whole-process timing: farm-bench A --vs B)
 
 mod functions;
 mod peers;
@@ -55,6 +57,10 @@ fn main() {
     let config = Config { quick, tiny, budget };
     if let Some(system) = value("--w2") {
         w2_tape_stress(&config, &system);
+        return;
+    }
+    if let Some(system) = value("--w9-loop") {
+        w9_loop(&system);
         return;
     }
     if let Some(system) = value("--w11") {
@@ -620,6 +626,42 @@ fn w9_replay(config: &Config) {
         check("echidna-bytecode", "replay", &tape.gradient(&x), &reference);
         let stats = measure(config.budget, || tape.gradient(std::hint::black_box(&x)));
         report("replay_gradient", n, "echidna-bytecode", stats, Some(ops));
+    }
+}
+
+/// W9 as a whole process: 20 000 gradients of Rosenbrock n = 10³ at a new
+/// point by one system, so that two systems can be timed in alternation
+/// (`farm-bench -- chainrule-bench --w9-loop A --vs 'chainrule-bench
+/// --w9-loop B'`), which a drifting machine does not bias.
+fn w9_loop(system: &str) {
+    let n = 1_000;
+    let recorded_at = point(n);
+    let x: Vec<f64> = recorded_at.iter().map(|v| v + 0.125).collect();
+    let mut reference = vec![0.0; n];
+    rosenbrock_adjoint(&x, &mut reference);
+    let rounds = 20_000;
+    match system {
+        "chainrule-program" => {
+            let program = chainrule::program::record(rosenbrock, &recorded_at).unwrap();
+            check(system, "replay", &program.gradient(&x).unwrap(), &reference);
+            for _ in 0..rounds {
+                std::hint::black_box(program.value_and_gradient(std::hint::black_box(&x)).unwrap());
+            }
+        }
+        "chainrule-reverse" => {
+            check(system, "replay", &chainrule::grad(rosenbrock, &x).unwrap(), &reference);
+            for _ in 0..rounds {
+                std::hint::black_box(chainrule::value_and_grad(rosenbrock, std::hint::black_box(&x)).unwrap());
+            }
+        }
+        "echidna-bytecode" => {
+            let mut tape = peers::echidna_record(&recorded_at, false);
+            check(system, "replay", &tape.gradient(&x), &reference);
+            for _ in 0..rounds {
+                std::hint::black_box(tape.gradient(std::hint::black_box(&x)));
+            }
+        }
+        other => panic!("unknown W9 system {other}: use chainrule-program, chainrule-reverse or echidna-bytecode"),
     }
 }
 
