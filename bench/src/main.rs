@@ -470,11 +470,8 @@ fn w5_hessian(config: &Config) {
     let x = point(n);
     // Rosenbrock against its closed form; the dense function against chainrule
     // (itself checked against closed forms in the library's tests).
-    let cases: [(
-        &str,
-        fn(&[Var<chainrule::DualN<f64, 8>>]) -> Var<chainrule::DualN<f64, 8>>,
-        Vec<f64>,
-    ); 2] = [
+    type HessianVar = Var<chainrule::DualN<f64, 8>>;
+    let cases: [(&str, fn(&[HessianVar]) -> HessianVar, Vec<f64>); 2] = [
         ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
         (
             "hessian_dense",

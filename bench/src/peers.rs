@@ -24,9 +24,9 @@ pub fn echidna_jacobian(x: &[f64], outputs: usize) -> Vec<f64> {
 /// Row-major Hessian by echidna's batched forward-over-reverse (8 directions).
 pub fn echidna_hessian(x: &[f64], dense: bool) -> Vec<f64> {
     let (_, _, rows) = if dense {
-        echidna::hessian_vec::<f64, 8>(|v| dense_hessian_fn(v), x)
+        echidna::hessian_vec::<f64, 8>(dense_hessian_fn, x)
     } else {
-        echidna::hessian_vec::<f64, 8>(|v| rosenbrock(v), x)
+        echidna::hessian_vec::<f64, 8>(rosenbrock, x)
     };
     rows.concat()
 }
@@ -34,9 +34,9 @@ pub fn echidna_hessian(x: &[f64], dense: bool) -> Vec<f64> {
 /// echidna's bytecode tape, recorded once.
 pub fn echidna_record(x: &[f64], stencil: bool) -> echidna::BytecodeTape<f64> {
     if stencil {
-        echidna::record(|v| stencil_energy(v), x).0
+        echidna::record(stencil_energy, x).0
     } else {
-        echidna::record(|v| rosenbrock(v), x).0
+        echidna::record(rosenbrock, x).0
     }
 }
 
