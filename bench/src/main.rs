@@ -471,7 +471,8 @@ fn w5_hessian(config: &Config) {
     // Rosenbrock against its closed form; the dense function against chainrule
     // (itself checked against closed forms in the library's tests).
     type HessianVar = Var<chainrule::DualN<f64, 8>>;
-    let cases: [(&str, fn(&[HessianVar]) -> HessianVar, Vec<f64>); 2] = [
+    type Case = (&'static str, fn(&[HessianVar]) -> HessianVar, Vec<f64>);
+    let cases: [Case; 2] = [
         ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
         (
             "hessian_dense",
