@@ -172,6 +172,96 @@ pub enum Binary {
 }
 
 impl Unary {
+    /// Every operation of the table, once (`Powi` and `Scale` with
+    /// representative parameters), for tests and lists that must cover the
+    /// whole table. A new variant does not compile until `position` (beside
+    /// this list) gives it a place, and a test checks that this list holds
+    /// the places in order.
+    pub const ALL: &'static [Unary] = &[
+        Unary::Neg,
+        Unary::Recip,
+        Unary::Powi(2),
+        Unary::Sqrt,
+        Unary::Cbrt,
+        Unary::Exp,
+        Unary::Exp2,
+        Unary::ExpM1,
+        Unary::Ln,
+        Unary::Log2,
+        Unary::Log10,
+        Unary::Ln1p,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::Tan,
+        Unary::Asin,
+        Unary::Acos,
+        Unary::Atan,
+        Unary::Sinh,
+        Unary::Cosh,
+        Unary::Tanh,
+        Unary::Asinh,
+        Unary::Acosh,
+        Unary::Atanh,
+        Unary::Abs,
+        Unary::Sigmoid,
+        Unary::Softplus,
+        Unary::Relu,
+        Unary::Floor,
+        Unary::Ceil,
+        Unary::Round,
+        Unary::Trunc,
+        Unary::Fract,
+        Unary::Signum,
+        Unary::Scale(ScaleBy::ToDegrees),
+        Unary::Scale(ScaleBy::ToRadians),
+        Unary::StopGradient,
+    ];
+
+    /// The operation's place in [`Unary::ALL`] (exhaustive, so that every
+    /// variant gets one).
+    #[cfg(test)]
+    fn position(self) -> usize {
+        match self {
+            Unary::Neg => 0,
+            Unary::Recip => 1,
+            Unary::Powi(_) => 2,
+            Unary::Sqrt => 3,
+            Unary::Cbrt => 4,
+            Unary::Exp => 5,
+            Unary::Exp2 => 6,
+            Unary::ExpM1 => 7,
+            Unary::Ln => 8,
+            Unary::Log2 => 9,
+            Unary::Log10 => 10,
+            Unary::Ln1p => 11,
+            Unary::Sin => 12,
+            Unary::Cos => 13,
+            Unary::Tan => 14,
+            Unary::Asin => 15,
+            Unary::Acos => 16,
+            Unary::Atan => 17,
+            Unary::Sinh => 18,
+            Unary::Cosh => 19,
+            Unary::Tanh => 20,
+            Unary::Asinh => 21,
+            Unary::Acosh => 22,
+            Unary::Atanh => 23,
+            Unary::Abs => 24,
+            Unary::Sigmoid => 25,
+            Unary::Softplus => 26,
+            Unary::Relu => 27,
+            Unary::Floor => 28,
+            Unary::Ceil => 29,
+            Unary::Round => 30,
+            Unary::Trunc => 31,
+            Unary::Fract => 32,
+            Unary::Signum => 33,
+            Unary::Scale(ScaleBy::ToDegrees) => 34,
+            Unary::Scale(ScaleBy::ToRadians) => 35,
+            Unary::StopGradient => 36,
+        }
+    }
+
     /// Short lower-case name, as the expression language and the graph
     /// pictures spell it.
     pub fn name(self) -> &'static str {
@@ -218,6 +308,40 @@ impl Unary {
 }
 
 impl Binary {
+    /// Every operation of the table, once; kept complete as
+    /// [`Unary::ALL`] is.
+    pub const ALL: &'static [Binary] = &[
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Rem,
+        Binary::Powf,
+        Binary::Log,
+        Binary::Atan2,
+        Binary::Hypot,
+        Binary::Max,
+        Binary::Min,
+    ];
+
+    /// The operation's place in [`Binary::ALL`] (exhaustive).
+    #[cfg(test)]
+    fn position(self) -> usize {
+        match self {
+            Binary::Add => 0,
+            Binary::Sub => 1,
+            Binary::Mul => 2,
+            Binary::Div => 3,
+            Binary::Rem => 4,
+            Binary::Powf => 5,
+            Binary::Log => 6,
+            Binary::Atan2 => 7,
+            Binary::Hypot => 8,
+            Binary::Max => 9,
+            Binary::Min => 10,
+        }
+    }
+
     /// Short lower-case name (operators use their symbol).
     pub fn name(self) -> &'static str {
         match self {
@@ -546,4 +670,19 @@ pub fn mul_add<T: Float>(a: T, b: T, c: T) -> (T, T, T, T) {
 #[inline(always)]
 pub fn chain<T: crate::Real>(partial: T, incoming: T) -> T {
     partial.strong_mul(incoming)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_of_all_operations_follow_their_positions() {
+        for (i, op) in Unary::ALL.iter().enumerate() {
+            assert_eq!(op.position(), i, "{op:?} in Unary::ALL");
+        }
+        for (i, op) in Binary::ALL.iter().enumerate() {
+            assert_eq!(op.position(), i, "{op:?} in Binary::ALL");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The functions the expression language knows, mapped onto the rule table.
 
-use crate::rules::{Binary, Unary};
+use crate::rules::{Binary, ScaleBy, Unary};
 
 /// A callable function of the expression language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,11 +51,22 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
     ("sigmoid", Function::Unary(Unary::Sigmoid)),
     ("softplus", Function::Unary(Unary::Softplus)),
     ("stop_gradient", Function::Unary(Unary::StopGradient)),
+    ("recip", Function::Unary(Unary::Recip)),
+    ("relu", Function::Unary(Unary::Relu)),
+    ("floor", Function::Unary(Unary::Floor)),
+    ("ceil", Function::Unary(Unary::Ceil)),
+    ("round", Function::Unary(Unary::Round)),
+    ("trunc", Function::Unary(Unary::Trunc)),
+    ("fract", Function::Unary(Unary::Fract)),
+    ("signum", Function::Unary(Unary::Signum)),
+    ("to_degrees", Function::Unary(Unary::Scale(ScaleBy::ToDegrees))),
+    ("to_radians", Function::Unary(Unary::Scale(ScaleBy::ToRadians))),
     ("pow", Function::Binary(Binary::Powf)),
     ("atan2", Function::Binary(Binary::Atan2)),
     ("hypot", Function::Binary(Binary::Hypot)),
     ("max", Function::Binary(Binary::Max)),
     ("min", Function::Binary(Binary::Min)),
+    ("rem", Function::Binary(Binary::Rem)),
 ];
 
 /// Named constants.
@@ -142,5 +153,30 @@ mod tests {
         assert_eq!(suggest_function("SIN"), Some("sin"));
         assert_eq!(suggest_function("lg"), Some("ln"));
         assert_eq!(suggest_function("x"), None);
+    }
+
+    /// Operations written with operators or special forms instead of a
+    /// function name: `-x`, `x^n`, `+ - * /`, `log(x, base)`.
+    fn written_otherwise(f: Function) -> bool {
+        matches!(
+            f,
+            Function::Unary(Unary::Neg | Unary::Powi(_))
+                | Function::Binary(Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Log)
+        )
+    }
+
+    #[test]
+    fn every_operation_of_the_rule_table_can_be_written() {
+        let named = |f: Function| FUNCTIONS.iter().any(|&(_, g)| g == f);
+        let all = Unary::ALL
+            .iter()
+            .map(|&u| Function::Unary(u))
+            .chain(Binary::ALL.iter().map(|&b| Function::Binary(b)));
+        for f in all {
+            assert!(
+                named(f) != written_otherwise(f),
+                "{f:?}: give it a name in FUNCTIONS (and the README's and --help's lists), or list it as written otherwise"
+            );
+        }
     }
 }

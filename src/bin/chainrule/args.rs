@@ -20,8 +20,9 @@ Examples:
 Expressions: numbers (2, .5, 1e-3), constants pi and e, variables (x, x1, w_2),
 + - * / and ^ (right-associative; -x^2 is -(x^2)), parentheses, and the functions
 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 expm1
-ln log log2 log10 log1p sqrt cbrt abs sigmoid softplus stop_gradient (one
-argument; log is ln) pow atan2 hypot max min (two arguments). Quote expressions for the shell.
+ln log log2 log10 log1p sqrt cbrt recip abs sigmoid softplus relu floor ceil
+round trunc fract signum to_degrees to_radians stop_gradient (one argument; log
+is ln) pow atan2 hypot max min rem (two arguments). Quote expressions for the shell.
 Limits: 1,000,000 characters; parentheses and calls nested at most 200 deep.
 
 Exit status: 0 on success, 2 on bad input (the message starts with 'error:').";
