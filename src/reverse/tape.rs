@@ -49,8 +49,8 @@ pub enum NodeOp {
 pub(crate) struct TraceLog<T> {
     pub ops: Vec<NodeOp>,
     pub values: Vec<T>,
-    /// For each node, its arguments in order: `Some(node)` or `None` for a
-    /// constant argument (with the constant's value).
+    /// For each node, its arguments in order: another node, or a constant
+    /// argument by its value.
     pub args: Vec<TraceArgs<T>>,
     /// The comparisons the recorded code made between values that depend
     /// on the inputs, in order: the branches a recorded program must guard.
