@@ -19,8 +19,8 @@
 //!
 //! Measured (W11 in `bench/run`, 10⁶ Euler steps of two coupled pendulums,
 //! 3 parameters, 4 states): one recording of the whole loop peaks at 644 MB;
-//! `Schedule::sqrt` stays at the process's own 3.5 MB and takes 1.5–2.3×
-//! the whole tape's time (0.52–0.82 s against 0.30–0.37 s over several
+//! `Schedule::sqrt` stays at the process's own 3.5 MB and takes 1.5–3.1×
+//! the whole tape's time (0.52–0.82 s against 0.26–0.37 s over four
 //! runs); `Schedule::Binomial { checkpoints: 20 }` also 3.5 MB, about 5×
 //! the time (each step run again up to 8 times). BENCHMARKS.md has one run.
 //!
