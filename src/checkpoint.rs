@@ -108,8 +108,9 @@ pub struct Checkpointed<S> {
 /// schedule's checkpoints (see the [module docs](self)).
 ///
 /// `step` is written on tape variables, as for [`grad`](crate::grad); it
-/// must return a state as long as the one it gets. It runs `3·steps` times:
-/// twice without recording, once recorded.
+/// must return a state as long as the one it gets. Under
+/// [`Schedule::Every`] it runs `3·steps` times: twice without recording,
+/// once recorded; the binomial schedule runs it again more often.
 ///
 /// # Errors
 /// [`Error::LengthMismatch`](crate::Error::LengthMismatch) if the cotangent
@@ -124,17 +125,12 @@ pub fn checkpointed_vjp<S: TapeScalar>(
     schedule: Schedule,
 ) -> Result<Checkpointed<S>> {
     check_len("cotangent of the final state", initial.len(), cotangent.len())?;
-    let (final_state, checkpoints) = forward(&step, params, initial, steps, schedule)?;
-    let value = final_state
-        .iter()
-        .zip(cotangent)
-        .fold(S::zero(), |sum, (&s, &w)| sum + s * w);
-    let (params_adjoint, initial_adjoint) = backward(&step, params, checkpoints, steps, schedule, cotangent.to_vec())?;
-    Ok(Checkpointed {
-        final_state,
-        value,
-        params: params_adjoint,
-        initial: initial_adjoint,
+    run(&step, params, initial, steps, schedule, |final_state| {
+        let value = final_state
+            .iter()
+            .zip(cotangent)
+            .fold(S::zero(), |sum, (&s, &w)| sum + s * w);
+        Ok((value, cotangent.to_vec()))
     })
 }
 
@@ -151,9 +147,24 @@ pub fn checkpointed_value_and_grad<S: TapeScalar>(
     steps: usize,
     schedule: Schedule,
 ) -> Result<Checkpointed<S>> {
-    let (final_state, checkpoints) = forward(&step, params, initial, steps, schedule)?;
-    let (value, cotangent) = crate::value_and_grad(loss, &final_state)?;
-    let (params_adjoint, initial_adjoint) = backward(&step, params, checkpoints, steps, schedule, cotangent)?;
+    run(&step, params, initial, steps, schedule, |final_state| {
+        crate::value_and_grad(&loss, final_state)
+    })
+}
+
+/// The forward run, then `seed` for the value and the final state's
+/// adjoint, then the backward pass.
+fn run<S: TapeScalar>(
+    step: &impl Fn(&[Var<S>], &[Var<S>]) -> Vec<Var<S>>,
+    params: &[S],
+    initial: &[S],
+    steps: usize,
+    schedule: Schedule,
+    seed: impl FnOnce(&[S]) -> Result<(S, Vec<S>)>,
+) -> Result<Checkpointed<S>> {
+    let (final_state, checkpoints) = forward(step, params, initial, steps, schedule)?;
+    let (value, adjoint) = seed(&final_state)?;
+    let (params_adjoint, initial_adjoint) = backward(step, params, checkpoints, steps, schedule, adjoint)?;
     Ok(Checkpointed {
         final_state,
         value,

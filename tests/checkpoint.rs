@@ -1,6 +1,6 @@
 //! Checkpointed loop gradients against one recording of the whole loop.
 
-use chainrule::checkpoint::{Schedule, checkpointed_value_and_grad, checkpointed_vjp};
+use chainrule::checkpoint::{Checkpointed, Schedule, checkpointed_value_and_grad, checkpointed_vjp};
 use chainrule::{Error, Var, grad};
 use num_traits::Float;
 
@@ -39,6 +39,16 @@ fn whole_loop(steps: usize) -> Vec<f64> {
     .unwrap()
 }
 
+/// energy(s_n) and its gradient, checkpointed, for a step written on tape
+/// variables (the pendulums, possibly counting its runs).
+fn checkpointed_energy(
+    step: impl Fn(&[Var<f64>], &[Var<f64>]) -> Vec<Var<f64>>,
+    steps: usize,
+    schedule: Schedule,
+) -> Checkpointed<f64> {
+    checkpointed_value_and_grad(step, |s: &[Var<f64>]| energy(s), &PARAMS, &INITIAL, steps, schedule).unwrap()
+}
+
 fn assert_close(what: &str, a: &[f64], b: &[f64]) {
     for (x, y) in a.iter().zip(b) {
         assert!(
@@ -64,26 +74,18 @@ fn every_schedule_gives_the_whole_loops_gradient() {
             Schedule::Binomial { checkpoints: 20 },
             Schedule::Binomial { checkpoints: steps + 3 },
         ];
+        // The final state and the loss: the plain loop's, bit for bit.
+        let mut plain = INITIAL.to_vec();
+        for _ in 0..steps {
+            plain = pendulums(&PARAMS, &plain);
+        }
         for schedule in schedules {
-            let run = checkpointed_value_and_grad(
-                |p: &[Var<f64>], s: &[Var<f64>]| pendulums(p, s),
-                |s: &[Var<f64>]| energy(s),
-                &PARAMS,
-                &INITIAL,
-                steps,
-                schedule,
-            )
-            .unwrap();
+            let run = checkpointed_energy(|p: &[Var<f64>], s: &[Var<f64>]| pendulums(p, s), steps, schedule);
             let what = format!("{steps} steps, {schedule:?}");
             assert_close(&format!("{what}: params"), &run.params, &expected[..3]);
             assert_close(&format!("{what}: initial state"), &run.initial, &expected[3..]);
-            // The final state and the loss: the plain loop's, bit for bit.
-            let mut s = INITIAL.to_vec();
-            for _ in 0..steps {
-                s = pendulums(&PARAMS, &s);
-            }
-            assert_eq!(run.final_state, s, "{what}");
-            assert_eq!(run.value.to_bits(), energy(&s).to_bits(), "{what}");
+            assert_eq!(run.final_state, plain, "{what}");
+            assert_eq!(run.value.to_bits(), energy(&plain).to_bits(), "{what}");
         }
     }
 }
@@ -92,15 +94,7 @@ fn every_schedule_gives_the_whole_loops_gradient() {
 fn the_vjp_form_matches_the_loss_form() {
     let steps = 50;
     let step = |p: &[Var<f64>], s: &[Var<f64>]| pendulums(p, s);
-    let by_loss = checkpointed_value_and_grad(
-        step,
-        |s: &[Var<f64>]| energy(s),
-        &PARAMS,
-        &INITIAL,
-        steps,
-        Schedule::Every(6),
-    )
-    .unwrap();
+    let by_loss = checkpointed_energy(step, steps, Schedule::Every(6));
     // ∂energy/∂s = 2s at the final state.
     let cotangent: Vec<f64> = by_loss.final_state.iter().map(|s| 2.0 * s).collect();
     let by_vjp = checkpointed_vjp(step, &PARAMS, &INITIAL, steps, &cotangent, Schedule::Every(6)).unwrap();
@@ -133,15 +127,7 @@ fn binomial_checkpointing_runs_each_step_at_most_r_times() {
         }
         pendulums(p, s)
     };
-    let run = checkpointed_value_and_grad(
-        step,
-        |s: &[Var<f64>]| energy(s),
-        &PARAMS,
-        &INITIAL,
-        steps,
-        Schedule::Binomial { checkpoints },
-    )
-    .unwrap();
+    let run = checkpointed_energy(step, steps, Schedule::Binomial { checkpoints });
     let expected = whole_loop(steps);
     assert_close("params", &run.params, &expected[..3]);
     assert_close("initial state", &run.initial, &expected[3..]);

@@ -36,6 +36,15 @@ fn numbers(line: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The numbers on the first line of `text` that starts with `start`.
+fn numbers_on_line(text: &str, start: &str) -> Vec<f64> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}"));
+    numbers(line)
+}
+
 /// The matrix printed on the lines after the line containing `heading`.
 fn matrix_after(text: &str, heading: &str) -> Vec<Vec<f64>> {
     text.lines()
@@ -164,13 +173,7 @@ fn example_05_records_once_and_reaches_the_minimum() {
 #[test]
 fn example_06_custom_rules() {
     let text = run_example("06_custom_rules");
-    let line = |start: &str| {
-        numbers(
-            text.lines()
-                .find(|l| l.starts_with(start))
-                .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}")),
-        )
-    };
+    let line = |start: &str| numbers_on_line(&text, start);
     // ln(e^1000 + e^1001 + e^999) = 1001 + ln(1 + e^-1 + e^-2), and the
     // composed form overflows.
     let lse = line("logsumexp");
@@ -202,13 +205,7 @@ fn example_06_custom_rules() {
 #[test]
 fn example_07_checkpoint() {
     let text = run_example("07_checkpoint");
-    let line = |start: &str| {
-        numbers(
-            text.lines()
-                .find(|l| l.starts_with(start))
-                .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}")),
-        )
-    };
+    let line = |start: &str| numbers_on_line(&text, start);
     // Both schedules give the whole tape's gradient to 1e-12.
     let difference = line("largest relative difference");
     assert!(*difference.last().unwrap() < 1e-12, "{text}");

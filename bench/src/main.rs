@@ -310,32 +310,22 @@ fn w11_checkpoint(config: &Config, system: &str) {
         }
         energy(&s)
     };
+    let checkpointed = |schedule: Schedule| {
+        let run = checkpointed_value_and_grad(
+            |p: &[Var<f64>], s: &[Var<f64>]| coupled_pendulums(p, s),
+            |s: &[Var<f64>]| energy(s),
+            std::hint::black_box(&params),
+            &initial,
+            steps,
+            schedule,
+        )
+        .unwrap();
+        (run.value, run.params.iter().chain(&run.initial).copied().collect())
+    };
     let ours = || -> (f64, Vec<f64>) {
         match system {
-            "chainrule-checkpoint" => {
-                let run = checkpointed_value_and_grad(
-                    |p: &[Var<f64>], s: &[Var<f64>]| coupled_pendulums(p, s),
-                    |s: &[Var<f64>]| energy(s),
-                    std::hint::black_box(&params),
-                    &initial,
-                    steps,
-                    Schedule::sqrt(steps),
-                )
-                .unwrap();
-                (run.value, run.params.iter().chain(&run.initial).copied().collect())
-            }
-            "chainrule-checkpoint-binomial20" => {
-                let run = checkpointed_value_and_grad(
-                    |p: &[Var<f64>], s: &[Var<f64>]| coupled_pendulums(p, s),
-                    |s: &[Var<f64>]| energy(s),
-                    std::hint::black_box(&params),
-                    &initial,
-                    steps,
-                    Schedule::Binomial { checkpoints: 20 },
-                )
-                .unwrap();
-                (run.value, run.params.iter().chain(&run.initial).copied().collect())
-            }
+            "chainrule-checkpoint" => checkpointed(Schedule::sqrt(steps)),
+            "chainrule-checkpoint-binomial20" => checkpointed(Schedule::Binomial { checkpoints: 20 }),
             "chainrule-whole-tape" => chainrule::value_and_grad(whole, std::hint::black_box(&x)).unwrap(),
             other => panic!(
                 "unknown W11 system {other}: use chainrule-checkpoint, chainrule-checkpoint-binomial20 or chainrule-whole-tape"
