@@ -10,10 +10,18 @@
 //!    dual numbers.
 //! 3. `stop_gradient`: a target computed from the current parameters is held
 //!    constant in the loss.
+//! 4. A dense linear solve `A y = b` as a custom vector function
+//!    ([`VectorRule`](chainrule::VectorRule)): the backward sweep solves
+//!    with `Aᵀ` once instead of replaying the elimination, so the tape holds
+//!    one node per input and output instead of every elimination step.
 //!
 //! Run: `cargo run --release --example 06_custom_rules`
 
-use chainrule::{Dual, Elementary, Real, apply, derivative, grad, hessian, stop_gradient};
+#[path = "support/linear_solve.rs"]
+mod linear_solve;
+
+use chainrule::{Dual, Elementary, Real, Recording, apply, apply_vector, derivative, grad, hessian, stop_gradient};
+use linear_solve::{LinearSolve, Lu};
 
 /// ln Σ e^xᵢ, shifted by the largest argument so nothing overflows.
 struct LogSumExp;
@@ -88,5 +96,38 @@ fn main() -> Result<(), chainrule::Error> {
     }
     let w = [1.0, 2.0, 6.0];
     println!("∂L/∂w with the mean held constant = {:?} (2·(w − 3))", grad(loss, &w)?);
+
+    // 4. The gradient of Σ yᵢ² for y = A⁻¹ b, n = 100, with the solve as one
+    //    custom vector function and through the hand-written LU.
+    let n = 100;
+    let mut x: Vec<f64> = (0..n * n)
+        .map(|k| {
+            if k / n == k % n {
+                2.0 * n as f64
+            } else {
+                ((k * 7919) % 101) as f64 / 101.0
+            }
+        })
+        .collect();
+    x.extend((0..n).map(|i| 1.0 + i as f64 / n as f64));
+    let squares = |y: &[chainrule::Var<f64>]| y.iter().map(|&v| v * v).sum::<chainrule::Var<f64>>();
+    let (by_rule, rule_nodes) = gradient_and_nodes(&x, |v| squares(&apply_vector(&LinearSolve { n }, v)));
+    let (by_lu, lu_nodes) = gradient_and_nodes(&x, |v| squares(&Lu::factor(n, &v[..n * n]).solve(&v[n * n..])));
+    let difference = by_rule
+        .iter()
+        .zip(&by_lu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    println!("linear solve, n = {n}: {rule_nodes} tape nodes with the rule, {lu_nodes} through the LU");
+    println!("largest gradient difference between the two: {difference:.1e}");
     Ok(())
+}
+
+/// The gradient of `f` at `x` and the number of nodes its recording holds.
+fn gradient_and_nodes(x: &[f64], f: impl Fn(&[chainrule::Var<f64>]) -> chainrule::Var<f64>) -> (Vec<f64>, usize) {
+    let rec = Recording::<f64>::new();
+    let inputs = rec.inputs(x);
+    let output = f(&inputs);
+    let gradient = rec.gradient(output).expect("the recording is active and complete");
+    (gradient, rec.len())
 }

@@ -57,6 +57,32 @@ pub enum Error {
         /// The custom function's [`NAME`](crate::Elementary::NAME).
         operation: &'static str,
     },
+    /// A custom vector function's callback, run during a sweep, recorded on
+    /// the tape being swept or left a recording of its scalar type open, so
+    /// the nodes being swept changed under the sweep.
+    TapeChanged {
+        /// The custom function's name.
+        operation: &'static str,
+    },
+    /// A forward sweep (a `jvp` on a [`Recording`](crate::Recording)) met a
+    /// custom vector function recorded with
+    /// [`custom_vjp`](crate::custom::custom_vjp), which has no forward rule.
+    NoForwardRule {
+        /// The custom function's name.
+        operation: &'static str,
+    },
+    /// A custom vector function's product returned the wrong number of
+    /// values.
+    CallbackLength {
+        /// The custom function's name.
+        operation: &'static str,
+        /// Which product: "vector-Jacobian product" or "Jacobian-vector product".
+        product: &'static str,
+        /// One per argument (vector-Jacobian) or per output (Jacobian-vector).
+        expected: usize,
+        /// What the callback returned.
+        found: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -98,6 +124,27 @@ impl fmt::Display for Error {
                 "the custom function `{operation}` cannot be recorded into a program or a graph \
                  (they replay only the built-in operations); differentiate the function directly \
                  (grad, jacfwd, hessian...) instead"
+            ),
+            Error::TapeChanged { operation } => write!(
+                f,
+                "the callback of the custom function `{operation}` recorded on the tape being swept \
+                 (or left a recording open); a callback must compute with plain values, not the \
+                 recording's variables"
+            ),
+            Error::NoForwardRule { operation } => write!(
+                f,
+                "the custom function `{operation}` has only a vector-Jacobian product (custom_vjp), \
+                 so a forward sweep cannot pass it; sweep backward, or give it a Jacobian-vector \
+                 product with a `VectorRule`"
+            ),
+            Error::CallbackLength {
+                operation,
+                product,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the {product} of the custom function `{operation}` returned {found} values, expected {expected}"
             ),
             Error::RecordingNotActive => f.write_str(
                 "this recording is not the innermost active recording on this thread; \

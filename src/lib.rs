@@ -118,6 +118,14 @@
 //!   derivatives. For a stable form (log-sum-exp), an implicit function
 //!   (a Newton iteration differentiated by the implicit function theorem), a
 //!   library call with a known derivative. See `examples/06_custom_rules.rs`.
+//! - **Your own vector functions**: implement [`VectorRule`] (the value and
+//!   the Jacobian products `J·ẋ` and `ȳᵀ·J`) and call it with
+//!   [`apply_vector`]: dual numbers take tangents from your `jvp`, the tape
+//!   records one call whose sweeps run your products, and nested types
+//!   differentiate your products again. For a linear solve (whose adjoint is
+//!   one solve with `Aᵀ`), an implicit function, a library with its own
+//!   adjoint. [`custom_vjp`] and [`custom_jvp`] are the closure forms for
+//!   first derivatives in one mode.
 //! - **[`checkpoint`]**: gradients of long loops (ODE integrators, recurrent
 //!   networks) from a few kept states instead of a tape of every step, every
 //!   `k` steps or by the binomial (Revolve) schedule. See
@@ -174,7 +182,7 @@ pub use api::{
     HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,
     value_and_derivative, value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
 };
-pub use custom::{Elementary, apply};
+pub use custom::{Elementary, VectorRule, apply, apply_vector, custom_jvp, custom_vjp};
 pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN};
 pub use function::{VectorFunction, jacobian_of};

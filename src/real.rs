@@ -6,7 +6,7 @@ use std::ops::{AddAssign, DivAssign, MulAssign, RemAssign, SubAssign};
 
 use num_traits::{Float, FloatConst, FromPrimitive};
 
-use crate::custom::Elementary;
+use crate::custom::{Elementary, VectorRule};
 use crate::rules::{self, Binary, Unary};
 
 /// A real scalar: `f32`, `f64`, and every differentiable number built on them
@@ -56,6 +56,11 @@ pub trait Real:
     /// differentiable numbers, the derivatives its partials give. Called by
     /// [`apply`](crate::apply), which is the form to use.
     fn apply_elementary<E: Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self;
+
+    /// Applies a custom vector function: its value and, on differentiable
+    /// numbers, the derivatives its products give. Called by
+    /// [`apply_vector`](crate::custom::apply_vector), which is the form to use.
+    fn apply_vector<F: VectorRule>(f: &F, args: &[Self]) -> Vec<Self>;
 
     /// `self · incoming` with a strong zero: exactly 0 when either factor is
     /// zero, even if the other is ∞ or NaN. This is the chain rule's product,
@@ -129,6 +134,10 @@ macro_rules! real_for_primitive {
             }
             #[inline(always)]
             fn apply_elementary<E: Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
+                f.value(args)
+            }
+            #[inline(always)]
+            fn apply_vector<F: VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
                 f.value(args)
             }
             const PRIMITIVE: bool = true;

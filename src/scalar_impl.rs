@@ -42,6 +42,9 @@ macro_rules! impl_real_number {
             fn apply_elementary<E: $crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
                 Self::lift_elementary(f, args)
             }
+            fn apply_vector<F: $crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
+                Self::lift_vector(f, args)
+            }
         }
 
         impl<$($gen)*> ::core::cmp::PartialEq for $ty {

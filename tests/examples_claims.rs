@@ -200,6 +200,12 @@ fn example_06_custom_rules() {
     // ∂L/∂w = 2·(w − 3) for w = (1, 2, 6).
     let held = line("∂L/∂w");
     assert!(held.starts_with(&[-4.0, -2.0, 6.0]), "{text}");
+    // n = 100: the rule records the 10 100 inputs, 100 outputs and the
+    // 200 operations of Σ yᵢ²; the LU every elimination step. The README
+    // quotes both counts.
+    let solve = line("linear solve");
+    assert_eq!(&solve[..3], &[100.0, 10400.0, 701750.0], "{text}");
+    assert!(line("largest gradient difference")[0] < 1e-15, "{text}");
 }
 
 #[test]

@@ -133,3 +133,79 @@ fn custom_functions_may_record_while_they_are_applied() {
     let g = grad(|v| chainrule::apply(&SquareByTape, [v[0] * 3.0]) + v[1], &[2.0, 1.0]).unwrap();
     assert_eq!(g, vec![36.0, 1.0]);
 }
+
+/// Residuals whose destructor records on this thread's tape: dropped only
+/// once the tape is released (when the next recording starts, or this one
+/// ends).
+struct RecordsWhenDropped(f64);
+
+impl Drop for RecordsWhenDropped {
+    fn drop(&mut self) {
+        let slope = grad(|v| v[0] * v[0], &[self.0]).unwrap()[0];
+        assert_eq!(slope, 2.0 * self.0);
+    }
+}
+
+#[test]
+fn custom_vector_callbacks_may_record_on_their_own_tapes() {
+    // The backward callback differentiates with a nested recording of the
+    // same scalar type while the outer tape is being swept.
+    let rec = Recording::<f64>::new();
+    let x = rec.inputs(&[3.0, 4.0]);
+    let y = chainrule::custom_vjp(
+        &x,
+        |v| (vec![v[0] * v[0] + v[1]], RecordsWhenDropped(v[0])),
+        |kept, y_bar| {
+            let slope = grad(|v| v[0] * v[0], &[kept.0]).unwrap()[0];
+            vec![y_bar[0] * slope, y_bar[0]]
+        },
+    );
+    assert_eq!(rec.gradient(y[0] * 2.0).unwrap(), vec![12.0, 2.0]);
+    drop(rec);
+    // A new recording retires the old one's calls, running their destructors.
+    let again = Recording::<f64>::new();
+    let z = again.input(1.5);
+    assert_eq!(again.gradient(z * z).unwrap(), vec![3.0]);
+}
+
+#[test]
+fn a_callback_that_records_on_the_swept_tape_is_an_error() {
+    let rec = Recording::<f64>::new();
+    let x = rec.inputs(&[3.0, 4.0]);
+    let captured = x[0];
+    let y = chainrule::custom_vjp(
+        &x,
+        |v| (vec![v[0] + v[1]], ()),
+        move |_, y_bar| {
+            // Appends a node to the tape under the sweep.
+            let _ = captured.sin();
+            vec![y_bar[0], y_bar[0]]
+        },
+    );
+    assert_eq!(
+        rec.gradient(y[0]),
+        Err(Error::TapeChanged {
+            operation: "custom_vjp"
+        })
+    );
+}
+
+#[test]
+fn a_callback_that_leaves_a_recording_open_is_an_error() {
+    let rec = Recording::<f64>::new();
+    let x = rec.inputs(&[3.0, 4.0]);
+    let y = chainrule::custom_vjp(
+        &x,
+        |v| (vec![v[0] * v[1]], ()),
+        |_, y_bar| {
+            std::mem::forget(Recording::<f64>::new());
+            vec![y_bar[0], y_bar[0]]
+        },
+    );
+    assert_eq!(
+        rec.gradient(y[0]),
+        Err(Error::TapeChanged {
+            operation: "custom_vjp"
+        })
+    );
+}

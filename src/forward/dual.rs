@@ -130,6 +130,25 @@ impl<T: Real> Dual<T> {
         Dual { value, tangent }
     }
 
+    /// A custom vector function: the values by the rule on the values (so
+    /// nested numbers apply it again), the tangents by its Jacobian-vector
+    /// product, skipped when no argument moves.
+    fn lift_vector<F: crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
+        let values: Vec<T> = args.iter().map(|a| a.value).collect();
+        let outputs = T::apply_vector(f, &values);
+        let tangents: Vec<T> = args.iter().map(|a| a.tangent).collect();
+        if T::all_zero(&tangents) {
+            return outputs.into_iter().map(Dual::constant).collect();
+        }
+        let pushed = f.jvp(&values, &outputs, &tangents);
+        crate::custom::check_tangents(F::NAME, outputs.len(), pushed.len());
+        outputs
+            .into_iter()
+            .zip(pushed)
+            .map(|(value, tangent)| Dual { value, tangent })
+            .collect()
+    }
+
     /// The chain rule's strong-zero product (see [`rules::chain`]) on dual
     /// numbers: its value is the strong product of the values, so a nested
     /// derivative's value equals the plain one, and its tangent follows the

@@ -172,6 +172,34 @@ impl<T: Real, const N: usize> DualN<T, N> {
         }
     }
 
+    /// A custom vector function: the values by the rule on the values (so
+    /// nested numbers apply it again), each direction's tangents by one
+    /// Jacobian-vector product, skipped for directions in which no argument
+    /// moves.
+    fn lift_vector<F: crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
+        let values: Vec<T> = args.iter().map(|a| a.value).collect();
+        let outputs = T::apply_vector(f, &values);
+        let mut tangents = vec![[T::zero(); N]; outputs.len()];
+        if args.iter().any(|a| a.moves()) {
+            for k in 0..N {
+                let lane: Vec<T> = args.iter().map(|a| a.tangents[k]).collect();
+                if T::all_zero(&lane) {
+                    continue;
+                }
+                let pushed = f.jvp(&values, &outputs, &lane);
+                crate::custom::check_tangents(F::NAME, outputs.len(), pushed.len());
+                for (block, tangent) in tangents.iter_mut().zip(pushed) {
+                    block[k] = tangent;
+                }
+            }
+        }
+        outputs
+            .into_iter()
+            .zip(tangents)
+            .map(|(value, tangents)| DualN::new(value, tangents))
+            .collect()
+    }
+
     /// The strong-zero product, as `Dual`'s: value from the values' strong
     /// product, tangents by the product rule, skipping factors that do not move.
     #[inline(always)]

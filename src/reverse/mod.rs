@@ -5,6 +5,7 @@
 //! recorded on it. The tape is a flat list of `(partial, parent)` edges with
 //! no per-operation allocation and no pointers, swept by loops.
 
+pub(crate) mod calls;
 mod recording;
 pub(crate) mod tape;
 mod var;

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::{Error, Result, check_len};
+use crate::reverse::calls;
 use crate::reverse::tape::Tape;
 use crate::reverse::var::{TapeScalar, Var, with_tape};
 
@@ -138,10 +139,13 @@ impl<T: TapeScalar> Recording<T> {
 
     fn start(traced: bool, max_bytes: usize) -> Self {
         let generation = next_generation();
-        with_tape(|tape: &mut Tape<T>| {
+        let retired = with_tape(|tape: &mut Tape<T>| {
             tape.suspend_if_active();
-            tape.restart(generation, traced, max_bytes);
+            tape.restart(generation, traced, max_bytes)
         });
+        // The previous recording's custom calls hold user callbacks: dropped
+        // here, with the tape released.
+        drop(retired);
         Recording {
             generation,
             _not_send: PhantomData,
@@ -234,10 +238,37 @@ impl<T: TapeScalar> Recording<T> {
     /// [`Error::LengthMismatch`] if the slices differ in length.
     pub fn vjp(&self, outputs: &[Var<T>], cotangents: &[T]) -> Result<Vec<T>> {
         check_len("cotangent vector", outputs.len(), cotangents.len())?;
-        self.sweepable(outputs, |tape| {
+        let plain = self.plain_sweep(outputs, |tape| {
             let seeds = outputs.iter().zip(cotangents).map(|(v, &c)| (v.index(), c));
             tape.sweep_backward(seeds);
             tape.swept_inputs()
+        })?;
+        if let Some(adjoints) = plain {
+            return Ok(adjoints);
+        }
+        let seeds: Vec<(u32, [T; 1])> = outputs.iter().zip(cotangents).map(|(v, &c)| (v.index(), [c])).collect();
+        let blocks = calls::backward(self.generation, &seeds)?;
+        Ok(self.at_inputs(&blocks).into_iter().map(|[a]| a).collect())
+    }
+
+    /// As [`sweepable`](Self::sweepable), but `f` runs only if the recording
+    /// holds no custom vector functions (`None` otherwise): their callbacks
+    /// are user code, which the sweeps in [`calls`] run with the tape
+    /// released.
+    fn plain_sweep<R>(&self, outputs: &[Var<T>], f: impl FnOnce(&mut Tape<T>) -> R) -> Result<Option<R>> {
+        self.sweepable(outputs, |tape| tape.calls.is_empty().then(|| f(tape)))
+    }
+
+    /// The blocks of the inputs, in creation order.
+    fn at_inputs<B: Copy>(&self, blocks: &[B]) -> Vec<B> {
+        with_tape(|tape: &mut Tape<T>| tape.inputs().iter().map(|&i| blocks[i as usize]).collect())
+    }
+
+    /// The inputs' nodes paired with their blocks, as sweep seeds.
+    fn input_seeds<B: Copy>(&self, what: &'static str, blocks: &[B]) -> Result<Vec<(u32, B)>> {
+        with_tape(|tape: &mut Tape<T>| {
+            check_len(what, tape.inputs().len(), blocks.len())?;
+            Ok(tape.inputs().iter().copied().zip(blocks.iter().copied()).collect())
         })
     }
 
@@ -248,7 +279,7 @@ impl<T: TapeScalar> Recording<T> {
     /// As [`gradient`](Recording::gradient), and
     /// [`Error::LengthMismatch`] unless there is one tangent per input.
     pub fn jvp(&self, input_tangents: &[T], outputs: &[Var<T>]) -> Result<Vec<T>> {
-        self.sweepable(outputs, |tape| {
+        let plain = self.plain_sweep(outputs, |tape| {
             check_len("input tangent vector", tape.inputs().len(), input_tangents.len())?;
             let seeds: Vec<(u32, T)> = tape
                 .inputs()
@@ -259,7 +290,13 @@ impl<T: TapeScalar> Recording<T> {
             tape.sweep_forward(seeds);
             let tangents = tape.swept();
             Ok(outputs.iter().map(|v| tangents[v.index() as usize]).collect())
-        })?
+        })?;
+        if let Some(tangents) = plain {
+            return tangents;
+        }
+        let directions: Vec<[T; 1]> = input_tangents.iter().map(|&t| [t]).collect();
+        let blocks = calls::forward(self.generation, &self.input_seeds("input tangent vector", &directions)?)?;
+        Ok(outputs.iter().map(|v| blocks[v.index() as usize][0]).collect())
     }
 }
 
@@ -280,13 +317,18 @@ impl<T: TapeScalar> Recording<T> {
     /// # Errors
     /// As [`jvp`](Recording::jvp).
     pub fn jvp_block<const K: usize>(&self, directions: &[[T; K]], outputs: &[Var<T>]) -> Result<Vec<[T; K]>> {
-        self.sweepable(outputs, |tape| {
+        let plain = self.plain_sweep(outputs, |tape| {
             check_len("input tangent blocks", tape.inputs().len(), directions.len())?;
             let seeds: Vec<(u32, [T; K])> = tape.inputs().iter().copied().zip(directions.iter().copied()).collect();
             let mut blocks = Vec::new();
             tape.sweep_forward_block(&seeds, &mut blocks);
             Ok(outputs.iter().map(|v| blocks[v.index() as usize]).collect())
-        })?
+        })?;
+        if let Some(tangents) = plain {
+            return tangents;
+        }
+        let blocks = calls::forward(self.generation, &self.input_seeds("input tangent blocks", directions)?)?;
+        Ok(outputs.iter().map(|v| blocks[v.index() as usize]).collect())
     }
 
     /// `K` vector-Jacobian products in one backward sweep: `cotangents[i]`
@@ -307,23 +349,28 @@ impl<T: TapeScalar> Recording<T> {
     /// As [`vjp`](Recording::vjp).
     pub fn vjp_block<const K: usize>(&self, outputs: &[Var<T>], cotangents: &[[T; K]]) -> Result<Vec<[T; K]>> {
         check_len("cotangent blocks", outputs.len(), cotangents.len())?;
-        self.sweepable(outputs, |tape| {
-            let seeds: Vec<(u32, [T; K])> = outputs
-                .iter()
-                .map(|v| v.index())
-                .zip(cotangents.iter().copied())
-                .collect();
+        let seeds: Vec<(u32, [T; K])> = outputs
+            .iter()
+            .map(|v| v.index())
+            .zip(cotangents.iter().copied())
+            .collect();
+        let plain = self.plain_sweep(outputs, |tape| {
             let mut blocks = Vec::new();
             tape.sweep_backward_block(&seeds, &mut blocks);
             tape.inputs().iter().map(|&i| blocks[i as usize]).collect()
-        })
+        })?;
+        match plain {
+            Some(adjoints) => Ok(adjoints),
+            None => Ok(self.at_inputs(&calls::backward(self.generation, &seeds)?)),
+        }
     }
 }
 
 impl<T: TapeScalar> Drop for Recording<T> {
     fn drop(&mut self) {
         let generation = self.generation;
-        with_tape(|tape: &mut Tape<T>| tape.finish(generation));
+        let retired = with_tape(|tape: &mut Tape<T>| tape.finish(generation));
+        drop(retired);
     }
 }
 

@@ -17,8 +17,11 @@
 //! With tracing on (for the graph module), each node also keeps its operation
 //! and primal value.
 
+use std::ops::Range;
+
 use crate::Real;
 use crate::error::{Error, TapeLimit};
+use crate::reverse::calls::Call;
 use crate::rules::{Binary, Unary, chain};
 
 /// Set on the first edge of each node.
@@ -39,8 +42,10 @@ pub enum NodeOp {
     Binary(Binary),
     /// `a·b + c` rounded once.
     MulAdd,
-    /// A custom elementary function ([`Elementary`](crate::Elementary)),
-    /// by name: traced for the error message, not replayable.
+    /// A custom elementary function ([`Elementary`](crate::Elementary)) or
+    /// an output of a custom vector function
+    /// ([`VectorRule`](crate::custom::VectorRule)), by name: traced for the
+    /// error message, not replayable.
     Custom(&'static str),
 }
 
@@ -139,6 +144,9 @@ pub struct Tape<T> {
     /// innermost last; a finished one is replaced by an empty tape with
     /// generation 0 until the nested recordings above it end.
     suspended: Vec<Tape<T>>,
+    /// The custom vector functions recorded, in node order: the sweeps stop
+    /// at each to run its callback (see [`calls`](crate::reverse::calls)).
+    pub(crate) calls: Vec<Call<T>>,
 }
 
 impl<T> Tape<T> {
@@ -155,6 +163,7 @@ impl<T> Tape<T> {
             work: Vec::new(),
             max_bytes: usize::MAX,
             suspended: Vec::new(),
+            calls: Vec::new(),
         }
     }
 
@@ -172,26 +181,40 @@ impl<T> Tape<T> {
     /// hands the thread back to the innermost unfinished suspended recording
     /// (or to none, keeping its memory for the next recording); a suspended
     /// one frees its memory now and is skipped when its turn comes.
-    pub(crate) fn finish(&mut self, generation: u32) {
+    ///
+    /// Returns the finished recording's custom calls instead of dropping
+    /// them: their callbacks are user code, which the caller drops once it no
+    /// longer holds the tape.
+    #[must_use = "drop the retired calls after releasing the tape"]
+    pub(crate) fn finish(&mut self, generation: u32) -> Vec<Call<T>> {
         if self.generation == generation {
+            let retired = std::mem::take(&mut self.calls);
             while let Some(outer) = self.suspended.pop() {
                 if outer.generation != 0 {
                     let rest = std::mem::take(&mut self.suspended);
                     *self = outer;
                     self.suspended = rest;
-                    return;
+                    return retired;
                 }
             }
             self.generation = 0;
+            retired
         } else if let Some(tape) = self.suspended.iter_mut().find(|t| t.generation == generation) {
+            let retired = std::mem::take(&mut tape.calls);
             *tape = Tape::new();
+            retired
+        } else {
+            Vec::new()
         }
     }
 }
 
 impl<T: Real> Tape<T> {
-    /// Empties the tape for a new recording, keeping its memory.
-    pub(crate) fn restart(&mut self, generation: u32, traced: bool, max_bytes: usize) {
+    /// Empties the tape for a new recording, keeping its memory. Returns the
+    /// previous recording's custom calls, for the caller to drop once it no
+    /// longer holds the tape (their callbacks are user code).
+    #[must_use = "drop the retired calls after releasing the tape"]
+    pub(crate) fn restart(&mut self, generation: u32, traced: bool, max_bytes: usize) -> Vec<Call<T>> {
         self.max_bytes = max_bytes;
         if self.capacity_bytes() > max_bytes {
             // Memory kept from a larger earlier recording would exceed the new limit.
@@ -218,6 +241,7 @@ impl<T: Real> Tape<T> {
         } else {
             None
         };
+        std::mem::take(&mut self.calls)
     }
 
     /// Number of recorded nodes (inputs and operations, not the sink).
@@ -300,6 +324,12 @@ impl<T: Real> Tape<T> {
         }
         let len = self.parents.len();
         self.has_room(len, edges) || (self.grow(edges) && self.has_room(len, edges))
+    }
+
+    /// Reports that the recording needs more nodes than a tape holds.
+    #[cold]
+    pub(crate) fn report_node_limit(&mut self) {
+        self.full(TapeLimit::Nodes(MAX_NODES));
     }
 
     #[cold]
@@ -562,8 +592,19 @@ impl<T: Real> Tape<T> {
         for &(node, seed) in seeds {
             blocks[node as usize] = seed;
         }
-        let mut node = 0usize;
-        for (&parent, &partial) in self.parents.iter().zip(&self.partials) {
+        self.forward_block_span(blocks, 0..self.parents.len(), 0);
+    }
+
+    /// The forward block sweep over the edges in `edges`, which begin at a
+    /// node's first edge; `node` is the index of the node before that one.
+    pub(crate) fn forward_block_span<const K: usize>(
+        &self,
+        blocks: &mut [[T; K]],
+        edges: Range<usize>,
+        mut node: usize,
+    ) {
+        let (parents, partials) = (&self.parents[edges.clone()], &self.partials[edges]);
+        for (&parent, &partial) in parents.iter().zip(partials) {
             if parent & FIRST != 0 {
                 node += 1;
             }
@@ -585,9 +626,20 @@ impl<T: Real> Tape<T> {
                 blocks[node as usize][k] += seed[k];
             }
         }
-        let mut edge = self.parents.len();
-        let mut node = self.nodes as usize - 1;
-        while edge > 0 {
+        self.backward_block_span(blocks, 0..self.parents.len(), self.nodes as usize - 1);
+        blocks[0] = [T::zero(); K];
+    }
+
+    /// The backward block sweep over the edges in `edges`, which end at a
+    /// node's last edge; `node` is the index of that node.
+    pub(crate) fn backward_block_span<const K: usize>(
+        &self,
+        blocks: &mut [[T; K]],
+        edges: Range<usize>,
+        mut node: usize,
+    ) {
+        let mut edge = edges.end;
+        while edge > edges.start {
             let adjoint = blocks[node];
             node -= 1;
             let flowing = !T::all_zero(&adjoint);
@@ -603,7 +655,40 @@ impl<T: Real> Tape<T> {
                 }
             }
         }
-        blocks[0] = [T::zero(); K];
+    }
+
+    /// Number of nodes, the sink included.
+    pub(crate) fn node_count(&self) -> u32 {
+        self.nodes
+    }
+
+    /// Records the `values.len()` outputs of the custom vector function
+    /// `name` of `arguments` (`(node, generation)`, node 0 for a constant) as
+    /// new nodes, each with one edge to the sink like an input: the sweeps
+    /// stop before these edges and run the call's callback instead. Returns
+    /// the first output's node and edge, or `None` when the tape is full (the
+    /// recording then reports it). The caller adds the [`Call`] to
+    /// [`Tape::calls`].
+    pub(crate) fn record_outputs(
+        &mut self,
+        name: &'static str,
+        arguments: &[(u32, u32)],
+        values: &[T],
+    ) -> Option<(u32, usize)> {
+        for &(node, generation) in arguments {
+            if node != 0 {
+                self.check(generation);
+            }
+        }
+        let first = (self.nodes, self.parents.len());
+        for &value in values {
+            if self.open_node(1) == 0 {
+                return None;
+            }
+            self.edge(0, T::zero(), true);
+            self.log(NodeOp::Custom(name), value, TraceArgs::none());
+        }
+        Some(first)
     }
 
     /// The result of the last sweep, by node index (0 for the sink).
@@ -647,7 +732,7 @@ mod tests {
         // v1 = x, v2 = y, v3 = v1·v2 (partials y, x), v4 = sin(v3)
         let (x, y) = (2.0_f64, 3.0_f64);
         let mut tape = Tape::<f64>::new();
-        tape.restart(7, false, usize::MAX);
+        let _no_calls = tape.restart(7, false, usize::MAX);
         let vx = tape.record_input(x);
         let vy = tape.record_input(y);
         let v3 = tape.record_2((vx, 7), y, (vy, 7), x, x * y, NodeOp::Binary(Binary::Mul));
@@ -672,7 +757,7 @@ mod tests {
     #[test]
     fn foreign_generation_is_reported() {
         let mut tape = Tape::<f64>::new();
-        tape.restart(3, false, usize::MAX);
+        let _no_calls = tape.restart(3, false, usize::MAX);
         let a = tape.record_input(1.0);
         tape.record_1((a, 2), 1.0, 1.0, NodeOp::Unary(Unary::Neg), TraceArgs::none);
         assert_eq!(tape.error, Some(Error::ForeignVariable));

@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use crate::Real;
+use crate::reverse::calls::{Call, Callback};
 use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape, TraceArgs};
 use crate::rules::{self, Binary, Unary};
 use crate::{Dual, DualN};
@@ -238,9 +240,11 @@ impl<T: TapeScalar> Var<T> {
     fn tape<'a>() -> &'a mut Tape<T> {
         // SAFETY: as in `with_tape`: the tape is this thread's own and alive,
         // and each caller uses the reference for one call of a recording
-        // method (`record_1`, `record_2`, `record_n`), whose only closure
-        // argument builds a trace entry from this `Var`'s plain fields: no user
-        // code runs and the tape is not reached again while it lives.
+        // method (`record_1`, `record_2`, `record_n`, `record_outputs`,
+        // `report_node_limit`, and a push onto `calls` that moves a call
+        // without dropping one), whose only closure argument builds a trace
+        // entry from this `Var`'s plain fields: no user code runs and the tape
+        // is not reached again while it lives.
         unsafe { &mut *T::tape(sealed::Token(())) }
     }
 
@@ -305,6 +309,71 @@ impl<T: TapeScalar> Var<T> {
         // The user's code runs before the tape is reached (see `tape`).
         let (value, partials) = (f.value(values), f.partials(values));
         Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
+    }
+
+    /// A custom vector function: the values by the rule on the values (so
+    /// a nested scalar applies it again), recorded as one call whose
+    /// products run the rule's `vjp` and `jvp` at this point.
+    fn lift_vector<F: crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
+        let values: Vec<T> = args.iter().map(|a| a.value).collect();
+        // The user's code runs before the tape is reached (see `tape`).
+        let outputs = T::apply_vector(f, &values);
+        let (x, y) = (Rc::new(values), Rc::new(outputs.clone()));
+        let pullback: Callback<T> = {
+            let (f, x, y) = (f.clone(), Rc::clone(&x), Rc::clone(&y));
+            Rc::new(move |y_bar: &[T]| f.vjp(&x, &y, y_bar))
+        };
+        let pushforward: Callback<T> = {
+            let f = f.clone();
+            Rc::new(move |x_dot: &[T]| f.jvp(&x, &y, x_dot))
+        };
+        Self::record_call(F::NAME, args, &outputs, pullback, Some(pushforward))
+    }
+
+    /// Records a custom vector function of `args` with values `outputs` as
+    /// one call on the tape (see [`calls`](crate::reverse::calls)); all
+    /// constant arguments (or no outputs) make constants.
+    pub(crate) fn record_call(
+        name: &'static str,
+        args: &[Self],
+        outputs: &[T],
+        vjp: Callback<T>,
+        jvp: Option<Callback<T>>,
+    ) -> Vec<Self> {
+        let constants = || outputs.iter().map(|&v| Var::constant(v)).collect();
+        let Some(generation) = args.iter().find(|a| a.index != 0).map(|a| a.generation) else {
+            return constants();
+        };
+        let Ok(count) = u32::try_from(outputs.len()) else {
+            // More outputs than a tape has nodes: the recording reports it.
+            Self::tape().report_node_limit();
+            return constants();
+        };
+        if count == 0 {
+            return Vec::new();
+        }
+        let arguments: Vec<(u32, u32)> = args.iter().map(|a| (a.index, a.generation)).collect();
+        let mut call = Call::new(name, args.iter().map(|a| a.index).collect(), count, vjp, jvp);
+        let tape = Self::tape();
+        match tape.record_outputs(name, &arguments, outputs) {
+            Some((first_output, first_edge)) => {
+                (call.first_output, call.first_edge) = (first_output, first_edge);
+                // Moves the call into the table: no user code runs.
+                tape.calls.push(call);
+                let nodes = first_output..first_output + count;
+                outputs
+                    .iter()
+                    .zip(nodes)
+                    .map(|(&v, i)| Var::from_parts(v, i, generation))
+                    .collect()
+            }
+            None => {
+                // The tape is full (it reports that); the call's callbacks
+                // are dropped here, with the tape no longer borrowed.
+                drop(call);
+                constants()
+            }
+        }
     }
 
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
