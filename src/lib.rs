@@ -126,6 +126,12 @@
 //!   one solve with `Aᵀ`), an implicit function, a library with its own
 //!   adjoint. [`custom_vjp`] and [`custom_jvp`] are the closure forms for
 //!   first derivatives in one mode.
+//! - **Any scalar on the tape**: [`Var<T>`](Var) records for every [`Real`]
+//!   `T` ([`TapeScalar`]): `Var<Var<f64>>` for reverse over reverse,
+//!   `Var<DualN<f64, 4>>` for forward over reverse at any width, deeper
+//!   nestings, scalar types of your own. The scalars the API uses keep a
+//!   one-load thread-local tape; the others' tapes come from a per-thread
+//!   table.
 //! - **[`checkpoint`]**: gradients of long loops (ODE integrators, recurrent
 //!   networks) from a few kept states instead of a tape of every step, every
 //!   `k` steps or by the binomial (Revolve) schedule. See

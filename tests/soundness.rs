@@ -209,3 +209,22 @@ fn a_callback_that_leaves_a_recording_open_is_an_error() {
         })
     );
 }
+
+#[test]
+fn tapes_of_other_scalar_types_come_from_the_thread_table() {
+    // Reverse over reverse: the outer sweep's arithmetic records on the
+    // inner tape while the outer tape (a table tape) is borrowed.
+    let inner = Recording::<f64>::new();
+    let x = inner.inputs(&[1.5, -0.5]);
+    let outer = Recording::<Var<f64>>::new();
+    let y = outer.inputs(&x);
+    let g = outer.gradient(y[0] * y[0] * y[1]).unwrap();
+    drop(outer);
+    assert_eq!(inner.gradient(g[0]).unwrap(), vec![2.0 * -0.5, 2.0 * 1.5]);
+    let other_thread = std::thread::spawn(|| {
+        let rec = Recording::<DualN<f64, 3>>::new();
+        let v = rec.input(DualN::new(2.0, [1.0, 0.0, 0.0]));
+        rec.gradient(v * v).unwrap()[0].tangents()[0]
+    });
+    assert_eq!(other_thread.join().unwrap(), 2.0);
+}

@@ -1,5 +1,7 @@
 //! [`Var`]: a scalar recorded on this thread's tape.
 
+use std::any::{Any, TypeId};
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -15,7 +17,7 @@ pub(crate) mod sealed {
 
     /// Proof of being inside this crate. Its field is private and the type
     /// lives in a private module, so code outside the crate can neither name
-    /// nor make one, and therefore cannot call [`HasTape::tape`].
+    /// nor make one, and therefore cannot call [`HasTape::with_tape`].
     pub struct Token(pub(super) ());
 
     /// Access to the thread-local tape of one scalar type. Sealed twice over:
@@ -23,35 +25,38 @@ pub(crate) mod sealed {
     /// [`Token`], so even generic code bounded by [`TapeScalar`](super::TapeScalar)
     /// (which has this trait as a supertrait) cannot reach the tape.
     pub trait HasTape: Sized {
-        /// This thread's tape for `Self`. Valid until the thread ends; never
-        /// shared with another thread.
-        fn tape(token: Token) -> *mut Tape<Self>;
+        /// Runs `f` on this thread's tape for `Self`.
+        fn with_tape<R>(token: Token, f: impl FnOnce(&mut Tape<Self>) -> R) -> R;
     }
 }
 
 /// Runs `f` on this thread's tape for `T`.
 ///
-/// `f` must be this crate's own recording or sweeping code: it must not reach
-/// the tape of `T` again (through `with_tape` or `Var` arithmetic on `T`) and
-/// must not run user code, which could.
+/// `f` must be this crate's own recording or sweeping code, which does not
+/// reach the tape of `T` again (through `with_tape` or `Var` arithmetic on
+/// `T`) and runs no user code but `T`'s own arithmetic. For the built-in
+/// scalars that arithmetic is this crate's too; for any other scalar the
+/// tape is borrowed through a [`RefCell`], so arithmetic that reached its
+/// own tape would panic, not alias it.
 #[inline(always)]
 pub(crate) fn with_tape<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> R {
-    // SAFETY: `tape` points to this thread's live tape (allocated by the
-    // thread-local owner, freed only when the thread ends), no other thread
-    // sees it, and every caller passes crate code that neither reaches this
-    // tape again nor runs user code (the contract above; user code cannot get
-    // here, since `HasTape::tape` needs a crate-private `Token`), so the
-    // `&mut` is the only reference to the tape for its whole lifetime.
-    f(unsafe { &mut *T::tape(sealed::Token(())) })
+    T::with_tape(sealed::Token(()), f)
 }
 
-/// A scalar type that has a tape on every thread: `f32`, `f64`,
-/// `Dual<f32>`, `Dual<f64>` (for Hessian-vector products) and
-/// `DualN<f32, 8>`, `DualN<f64, 8>` (for Hessians, 8 directions per sweep).
+/// A scalar type with a tape on every thread: every [`Real`], so `f32`,
+/// `f64`, [`Dual`], [`DualN`], [`Var`] itself (reverse over reverse) and
+/// their nestings, and scalar types defined outside chainrule.
 ///
-/// The trait is sealed: it cannot be implemented outside chainrule, and its
-/// tape cannot be reached from outside, even through the bound (the one
-/// accessor takes a token only chainrule can make). This fails to compile:
+/// The built-in scalars used by the API (`f32`, `f64`, `Dual<f32>`,
+/// `Dual<f64>`, `DualN<f32, 8>`, `DualN<f64, 8>`) each have a thread-local
+/// tape reached with one load. Every other type's tape is found in a
+/// per-thread table by its [`TypeId`] and borrowed through a [`RefCell`],
+/// which costs a lookup per recorded operation and makes re-entry (a
+/// scalar whose own arithmetic records on its own tape) a panic.
+///
+/// The trait is sealed: its tape cannot be reached from outside, even
+/// through the bound (the one accessor takes a token only chainrule can
+/// make). This fails to compile:
 ///
 /// ```compile_fail
 /// fn swap_tapes<T: chainrule::TapeScalar>() {
@@ -60,8 +65,44 @@ pub(crate) fn with_tape<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> 
 /// ```
 pub trait TapeScalar: Real + sealed::HasTape {}
 
+impl<T: Real> TapeScalar for T {}
+
+impl<T: Real> sealed::HasTape for T {
+    #[inline(always)]
+    fn with_tape<R>(_: sealed::Token, f: impl FnOnce(&mut Tape<T>) -> R) -> R {
+        on_tape!(T, |tape| f(tape))
+    }
+}
+
+/// Evaluates `$body` with `$tape` bound to this thread's tape for `$t`:
+/// the built-in scalars' tapes directly, any other type's through
+/// [`with_table_tape`]. A macro rather than a function taking a closure so
+/// that the recording hot path is straight-line code the compiler inlines
+/// whole. `$body` must be this crate's own code, under the contract of
+/// [`with_tape`].
+macro_rules! on_tape {
+    ($t:ty, |$tape:ident| $body:expr) => {
+        match built_in_tape::<$t>() {
+            Some(pointer) => {
+                // SAFETY: `pointer` is this thread's live tape for `$t`
+                // (allocated by its thread-local owner, freed only when the
+                // thread ends), no other thread sees it, and `$body` is crate
+                // code that neither reaches this tape again nor runs user code
+                // (the contract of `with_tape`; `$t` is a built-in scalar,
+                // whose arithmetic is this crate's; user code cannot get here,
+                // since `HasTape::with_tape` needs a crate-private `Token`), so
+                // this `&mut` is the only reference to the tape while it lives.
+                let $tape: &mut Tape<$t> = unsafe { &mut *pointer };
+                $body
+            }
+            None => with_table_tape(|$tape: &mut Tape<$t>| $body),
+        }
+    };
+}
+use on_tape;
+
 /// Owns one thread's tape of one scalar type; frees it when the thread ends.
-pub(crate) struct OwnedTape<T> {
+struct OwnedTape<T> {
     tape: *mut Tape<T>,
     /// Clears the thread's fast pointer to the tape before it is freed.
     forget: fn(),
@@ -84,32 +125,72 @@ impl<T> Drop for OwnedTape<T> {
     }
 }
 
-macro_rules! thread_tape {
-    ($($t:ty),*) => {$(
-        impl sealed::HasTape for $t {
-            #[inline(always)]
-            fn tape(_: sealed::Token) -> *mut Tape<Self> {
+/// This thread's tape for `T` if `T` is one of the built-in scalars, each
+/// with its own thread-local: the type comparisons are constants after
+/// monomorphisation, so for those types this is one load.
+#[inline(always)]
+fn built_in_tape<T: 'static>() -> Option<*mut Tape<T>> {
+    macro_rules! built_in {
+        ($($t:ty),*) => {$(
+            if TypeId::of::<T>() == TypeId::of::<$t>() {
                 thread_local! {
                     // The hot path reads only this pointer: a thread-local
                     // without a destructor costs one load, no registration check.
-                    static FAST: std::cell::Cell<*mut Tape<$t>> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+                    static FAST: Cell<*mut Tape<$t>> = const { Cell::new(std::ptr::null_mut()) };
                     static OWNER: OwnedTape<$t> = OwnedTape::new(|| FAST.set(std::ptr::null_mut()));
                 }
-                let tape = FAST.get();
+                let mut tape = FAST.get();
                 if tape.is_null() {
-                    let tape = OWNER.with(|owner| owner.tape);
+                    tape = OWNER.with(|owner| owner.tape);
                     FAST.set(tape);
-                    tape
-                } else {
-                    tape
                 }
+                // `T` is `$t` (the `TypeId`s are equal), so this cast
+                // changes only the pointer's spelled type.
+                return Some(tape.cast::<Tape<T>>());
             }
-        }
-        impl TapeScalar for $t {}
-    )*};
+        )*};
+    }
+    built_in!(f64, f32, Dual<f64>, Dual<f32>, DualN<f64, 8>, DualN<f32, 8>);
+    None
 }
 
-thread_tape!(f32, f64, Dual<f32>, Dual<f64>, DualN<f32, 8>, DualN<f64, 8>);
+thread_local! {
+    /// This thread's tapes of the scalar types that are not built in, by type.
+    static TABLE_TAPES: RefCell<Vec<(TypeId, Rc<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's tape for `T`, found (or made) in the table of
+/// other scalar types' tapes and borrowed through its `RefCell`.
+///
+/// # Panics
+/// If the tape is already borrowed: `T`'s own arithmetic, run by a sweep or
+/// recording of its tape, recorded on that tape again.
+#[cold]
+#[inline(never)]
+fn with_table_tape<T: 'static, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> R {
+    let id = TypeId::of::<T>();
+    let tape: Rc<RefCell<Tape<T>>> = TABLE_TAPES.with(|table| {
+        let mut table = table.borrow_mut();
+        let entry = match table.iter().position(|(t, _)| *t == id) {
+            Some(i) => &table[i].1,
+            None => {
+                table.push((id, Rc::new(RefCell::new(Tape::<T>::new()))));
+                &table[table.len() - 1].1
+            }
+        };
+        Rc::clone(entry)
+            .downcast::<RefCell<Tape<T>>>()
+            .unwrap_or_else(|_| unreachable!("the table holds each type's tape under its own TypeId"))
+    });
+    let Ok(mut borrowed) = tape.try_borrow_mut() else {
+        panic!(
+            "the tape of `Var<{}>` was reached while it is in use: the scalar type's own arithmetic \
+             records on its own tape; a scalar's operations must not use `Var` of that same scalar",
+            std::any::type_name::<T>()
+        )
+    };
+    f(&mut borrowed)
+}
 
 /// A scalar recorded on this thread's tape: reverse-mode AD.
 ///
@@ -235,19 +316,6 @@ impl<T: TapeScalar> Var<T> {
         self.index == 0 && self.value.is_zero()
     }
 
-    /// This thread's tape, for recording one operation.
-    #[inline(always)]
-    fn tape<'a>() -> &'a mut Tape<T> {
-        // SAFETY: as in `with_tape`: the tape is this thread's own and alive,
-        // and each caller uses the reference for one call of a recording
-        // method (`record_1`, `record_2`, `record_n`, `record_outputs`,
-        // `report_node_limit`, and a push onto `calls` that moves a call
-        // without dropping one), whose only closure argument builds a trace
-        // entry from this `Var`'s plain fields: no user code runs and the tape
-        // is not reached again while it lives.
-        unsafe { &mut *T::tape(sealed::Token(())) }
-    }
-
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
@@ -255,7 +323,13 @@ impl<T: TapeScalar> Var<T> {
             return Var::constant(value);
         }
         let args = || TraceArgs::new(&[self.arg()]);
-        let index = Self::tape().record_1((self.index, self.generation), slope, value, NodeOp::Unary(op), args);
+        let index = on_tape!(T, |tape| tape.record_1(
+            (self.index, self.generation),
+            slope,
+            value,
+            NodeOp::Unary(op),
+            args
+        ));
         Var::from_parts(value, index, self.generation)
     }
 
@@ -287,16 +361,31 @@ impl<T: TapeScalar> Var<T> {
         let (index, generation) = match (self.index, other.index) {
             (0, 0) => return Var::constant(value),
             (_, 0) => {
-                let index = Self::tape().record_1((self.index, self.generation), da, value, node_op, args);
+                let index = on_tape!(T, |tape| tape.record_1(
+                    (self.index, self.generation),
+                    da,
+                    value,
+                    node_op,
+                    args
+                ));
                 (index, self.generation)
             }
             (0, _) => {
-                let index = Self::tape().record_1((other.index, other.generation), db, value, node_op, args);
+                let index = on_tape!(T, |tape| tape.record_1(
+                    (other.index, other.generation),
+                    db,
+                    value,
+                    node_op,
+                    args
+                ));
                 (index, other.generation)
             }
             _ => {
                 let (a, b) = ((self.index, self.generation), (other.index, other.generation));
-                (Self::tape().record_2(a, da, b, db, value, node_op), self.generation)
+                (
+                    on_tape!(T, |tape| tape.record_2(a, da, b, db, value, node_op)),
+                    self.generation,
+                )
             }
         };
         Var::from_parts(value, index, generation)
@@ -306,7 +395,7 @@ impl<T: TapeScalar> Var<T> {
     /// node whose edges carry the partials (constant arguments get none).
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
-        // The user's code runs before the tape is reached (see `tape`).
+        // The user's code runs before the tape is reached (see `with_tape`).
         let (value, partials) = (f.value(values), f.partials(values));
         Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
     }
@@ -316,7 +405,7 @@ impl<T: TapeScalar> Var<T> {
     /// products run the rule's `vjp` and `jvp` at this point.
     fn lift_vector<F: crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
         let values: Vec<T> = args.iter().map(|a| a.value).collect();
-        // The user's code runs before the tape is reached (see `tape`).
+        // The user's code runs before the tape is reached (see `with_tape`).
         let outputs = T::apply_vector(f, &values);
         let (x, y) = (Rc::new(values), Rc::new(outputs.clone()));
         let pullback: Callback<T> = {
@@ -346,7 +435,7 @@ impl<T: TapeScalar> Var<T> {
         };
         let Ok(count) = u32::try_from(outputs.len()) else {
             // More outputs than a tape has nodes: the recording reports it.
-            Self::tape().report_node_limit();
+            with_tape(|tape: &mut Tape<T>| tape.report_node_limit());
             return constants();
         };
         if count == 0 {
@@ -354,12 +443,20 @@ impl<T: TapeScalar> Var<T> {
         }
         let arguments: Vec<(u32, u32)> = args.iter().map(|a| (a.index, a.generation)).collect();
         let mut call = Call::new(name, args.iter().map(|a| a.index).collect(), count, vjp, jvp);
-        let tape = Self::tape();
-        match tape.record_outputs(name, &arguments, outputs) {
-            Some((first_output, first_edge)) => {
-                (call.first_output, call.first_edge) = (first_output, first_edge);
-                // Moves the call into the table: no user code runs.
-                tape.calls.push(call);
+        let recorded = with_tape(
+            |tape: &mut Tape<T>| match tape.record_outputs(name, &arguments, outputs) {
+                Some((first_output, first_edge)) => {
+                    (call.first_output, call.first_edge) = (first_output, first_edge);
+                    // Moves the call into the table: no user code runs.
+                    tape.calls.push(call);
+                    Ok(first_output)
+                }
+                // The tape is full (it reports that).
+                None => Err(call),
+            },
+        );
+        match recorded {
+            Ok(first_output) => {
                 let nodes = first_output..first_output + count;
                 outputs
                     .iter()
@@ -367,9 +464,9 @@ impl<T: TapeScalar> Var<T> {
                     .map(|(&v, i)| Var::from_parts(v, i, generation))
                     .collect()
             }
-            None => {
-                // The tape is full (it reports that); the call's callbacks
-                // are dropped here, with the tape no longer borrowed.
+            Err(call) => {
+                // The call's callbacks are user code: dropped here, with the
+                // tape released.
                 drop(call);
                 constants()
             }
@@ -405,7 +502,7 @@ impl<T: TapeScalar> Var<T> {
         if count == 0 {
             return Var::constant(value);
         }
-        let index = Self::tape().record_n(&edges[..count], value, op, trace);
+        let index = on_tape!(T, |tape| tape.record_n(&edges[..count], value, op, trace));
         Var::from_parts(value, index, generation)
     }
 }
