@@ -62,6 +62,16 @@ pub trait Real:
     /// [`apply_vector`](crate::custom::apply_vector), which is the form to use.
     fn apply_vector<F: VectorRule>(f: &F, args: &[Self]) -> Vec<Self>;
 
+    /// The partial derivatives of a custom elementary function at `args`, as
+    /// numbers of this type (so differentiable again): on differentiable
+    /// numbers from the rule's
+    /// [`second_partials`](crate::Elementary::second_partials) when it has
+    /// them, otherwise by running its `partials` on this type, which is the
+    /// default.
+    fn elementary_partials<E: Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> [Self; K] {
+        f.partials(args)
+    }
+
     /// `self · incoming` with a strong zero: exactly 0 when either factor is
     /// zero, even if the other is ∞ or NaN. This is the chain rule's product,
     /// defined in [`rules::chain`]; primitive floats override it with a version

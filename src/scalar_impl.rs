@@ -45,6 +45,9 @@ macro_rules! impl_real_number {
             fn apply_vector<F: $crate::custom::VectorRule>(f: &F, args: &[Self]) -> Vec<Self> {
                 Self::lift_vector(f, args)
             }
+            fn elementary_partials<E: $crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> [Self; K] {
+                Self::lift_elementary_partials(f, args)
+            }
         }
 
         impl<$($gen)*> ::core::cmp::PartialEq for $ty {

@@ -207,3 +207,80 @@ fn the_tensor_tape_applies_custom_functions_elementwise() {
         assert_eq!(gradients.of(&w).data()[i], y);
     }
 }
+
+/// x³ with its stated second derivative scaled by `scale`: with `scale` 1
+/// the true 6x, otherwise a deliberately wrong one that shows where the
+/// stated second derivative is used.
+struct CubeStated {
+    scale: f64,
+}
+
+impl Elementary<1> for CubeStated {
+    const NAME: &'static str = "cube_stated";
+    fn value<T: Real>(&self, [x]: [T; 1]) -> T {
+        x * x * x
+    }
+    fn partials<T: Real>(&self, [x]: [T; 1]) -> [T; 1] {
+        [T::from(3.0).unwrap() * x * x]
+    }
+    fn second_partials<T: Real>(&self, [x]: [T; 1]) -> Option<[[T; 1]; 1]> {
+        Some([[T::from(6.0 * self.scale).unwrap() * x]])
+    }
+}
+
+/// The product a·b with its (constant) stated second partials.
+struct ProductStated;
+
+impl Elementary<2> for ProductStated {
+    const NAME: &'static str = "product_stated";
+    fn value<T: Real>(&self, [a, b]: [T; 2]) -> T {
+        a * b
+    }
+    fn partials<T: Real>(&self, [a, b]: [T; 2]) -> [T; 2] {
+        [b, a]
+    }
+    fn second_partials<T: Real>(&self, _: [T; 2]) -> Option<[[T; 2]; 2]> {
+        Some([[T::zero(), T::one()], [T::one(), T::zero()]])
+    }
+}
+
+#[test]
+fn stated_second_partials_give_every_second_order_mode() {
+    let x = 1.5;
+    for scale in [1.0, 2.0] {
+        let rule = CubeStated { scale };
+        let second = 6.0 * scale * x;
+        // Reverse over DualN (hessian), reverse over Dual (hvp), Dual over Dual.
+        let h = hessian(|v| apply(&rule, [v[0]]), &[x]).unwrap()[(0, 0)];
+        let hv = hvp(|v| apply(&rule, [v[0]]), &[x], &[1.0]).unwrap()[0];
+        assert_eq!([h, hv], [second, second], "scale {scale}");
+        let nested = {
+            let inner = Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0));
+            apply(&rule, [inner]).tangent.tangent
+        };
+        assert_eq!(nested, second, "Dual<Dual> at scale {scale}");
+        // First derivatives never use the stated second partials.
+        assert_eq!(grad(|v| apply(&rule, [v[0]]), &[x]).unwrap(), vec![3.0 * x * x]);
+    }
+    // Third derivative: the stated second partials run on dual numbers.
+    let rule = CubeStated { scale: 1.0 };
+    let third = Dual::new(
+        Dual::new(Dual::new(x, 1.0), Dual::new(1.0, 0.0)),
+        Dual::new(Dual::new(1.0, 0.0), Dual::constant(0.0)),
+    );
+    assert_eq!(apply(&rule, [third]).tangent.tangent.tangent, 6.0);
+}
+
+#[test]
+fn stated_second_partials_of_two_arguments_match_the_composed_hessian() {
+    let f = |v: &[chainrule::Var<DualN<f64, 8>>]| apply(&ProductStated, [num_traits::Float::sin(v[0]), v[1] * v[0]]);
+    let composed = |v: &[chainrule::Var<DualN<f64, 8>>]| num_traits::Float::sin(v[0]) * (v[1] * v[0]);
+    let x = [0.4_f64, -1.3];
+    let (h, h0) = (hessian(f, &x).unwrap(), hessian(composed, &x).unwrap());
+    for i in 0..2 {
+        for j in 0..2 {
+            let (a, b): (f64, f64) = (h[(i, j)], h0[(i, j)]);
+            assert!((a - b).abs() < 1e-15, "H[{i}, {j}] = {} vs {}", h[(i, j)], h0[(i, j)]);
+        }
+    }
+}

@@ -9,7 +9,9 @@
 //! running `partials` itself on dual numbers (the nested number types do
 //! that on their own), exactly as the built-in rules get theirs, so
 //! `partials` must be written generically, with the number type's
-//! operations, not with `f64`s taken out of it.
+//! operations, not with `f64`s taken out of it. A rule may instead state
+//! its second partials ([`Elementary::second_partials`]); every
+//! second-order mode then uses those.
 //!
 //! Use it for a numerically stable form (log-sum-exp), a function known
 //! only through a library call or an iteration whose derivative has a
@@ -63,6 +65,55 @@ pub trait Elementary<const N: usize> {
 
     /// The partial derivative with respect to each argument at `args`.
     fn partials<T: Real>(&self, args: [T; N]) -> [T; N];
+
+    /// The second partial derivatives `∂²f/∂xᵢ∂xⱼ` at `args`, row `i` the
+    /// derivatives of partial `i`, if the rule states them. The default,
+    /// `None`, gets them by running [`partials`](Elementary::partials) on
+    /// dual numbers, which is exact; state them when `partials` is costly or
+    /// awkward to differentiate (an iteration, a library call). Third and
+    /// higher derivatives come from running this method on dual numbers.
+    ///
+    /// ```
+    /// use chainrule::{apply, hessian, Elementary, Real};
+    ///
+    /// /// The root y of y³ + y = x, with both derivatives from the implicit
+    /// /// function theorem: y' = 1/(3y² + 1), y'' = −6·y·y'³.
+    /// struct CubicRoot;
+    ///
+    /// impl CubicRoot {
+    ///     fn slope<T: Real>(y: T) -> T {
+    ///         (T::from(3.0).unwrap() * y * y + T::one()).recip()
+    ///     }
+    /// }
+    ///
+    /// impl Elementary<1> for CubicRoot {
+    ///     const NAME: &'static str = "cubic_root";
+    ///     fn value<T: Real>(&self, [x]: [T; 1]) -> T {
+    ///         let mut y = x / (x.abs() + T::one()).cbrt();
+    ///         for _ in 0..60 {
+    ///             y -= (y * y * y + y - x) * Self::slope(y);
+    ///         }
+    ///         y
+    ///     }
+    ///     fn partials<T: Real>(&self, [x]: [T; 1]) -> [T; 1] {
+    ///         [Self::slope(self.value([x]))]
+    ///     }
+    ///     fn second_partials<T: Real>(&self, [x]: [T; 1]) -> Option<[[T; 1]; 1]> {
+    ///         let y = self.value([x]);
+    ///         let slope = Self::slope(y);
+    ///         Some([[T::from(-6.0).unwrap() * y * slope.powi(3)]])
+    ///     }
+    /// }
+    ///
+    /// // y(2) = 1, y'(2) = 1/4, y''(2) = −6/64.
+    /// let h = hessian(|x| apply(&CubicRoot, [x[0]]), &[2.0])?;
+    /// assert_eq!(h[(0, 0)], -0.09375);
+    /// # Ok::<(), chainrule::Error>(())
+    /// ```
+    fn second_partials<T: Real>(&self, args: [T; N]) -> Option<[[T; N]; N]> {
+        let _ = args;
+        None
+    }
 }
 
 /// Applies the custom elementary function `f` to `args`, on any number
@@ -71,4 +122,23 @@ pub trait Elementary<const N: usize> {
 #[inline]
 pub fn apply<T: Real, E: Elementary<N>, const N: usize>(f: &E, args: [T; N]) -> T {
     T::apply_elementary(f, args)
+}
+
+/// The partials of `f` at `args` as numbers of the differentiable type `S`
+/// (whose values are `values`): with the rule's stated second partials,
+/// `by_chain_rule(partial, its gradient)` makes each; without them,
+/// `partials` runs on `S` itself.
+pub(crate) fn lifted_partials<S: Real, T: Real, E: Elementary<K>, const K: usize>(
+    f: &E,
+    args: [S; K],
+    values: [T; K],
+    by_chain_rule: impl Fn(T, [T; K]) -> S,
+) -> [S; K] {
+    match f.second_partials(values) {
+        None => f.partials(args),
+        Some(second) => {
+            let first = T::elementary_partials(f, values);
+            std::array::from_fn(|i| by_chain_rule(first[i], second[i]))
+        }
+    }
 }

@@ -13,6 +13,7 @@
 mod elementary;
 mod vector;
 
+pub(crate) use elementary::lifted_partials;
 pub use elementary::{Elementary, apply};
 pub(crate) use vector::check_tangents;
 pub use vector::{VectorRule, apply_vector, custom_jvp, custom_vjp};

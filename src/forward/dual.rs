@@ -117,12 +117,24 @@ impl<T: Real> Dual<T> {
     #[inline(always)]
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
-        let value = f.value(values);
-        let mut terms = f
-            .partials(values)
-            .into_iter()
-            .zip(args)
-            .map(|(p, a)| chain(p, a.tangent));
+        Self::by_chain_rule(T::apply_elementary(f, values), T::elementary_partials(f, values), args)
+    }
+
+    /// The partials of a custom elementary function as numbers of this
+    /// type: from the user's second partials when the rule has them,
+    /// otherwise by running `partials` on these dual numbers.
+    fn lift_elementary_partials<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> [Self; K] {
+        let values = args.map(|a| a.value);
+        crate::custom::lifted_partials(f, args, values, |value, partials| {
+            Self::by_chain_rule(value, partials, args)
+        })
+    }
+
+    /// The number with value `value` whose tangent follows from `partials`
+    /// with respect to `args` by the chain rule.
+    #[inline(always)]
+    fn by_chain_rule<const K: usize>(value: T, partials: [T; K], args: [Self; K]) -> Self {
+        let mut terms = partials.into_iter().zip(args).map(|(p, a)| chain(p, a.tangent));
         let tangent = match terms.next() {
             Some(first) => terms.fold(first, |sum, term| sum + term),
             None => T::zero(),

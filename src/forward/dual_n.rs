@@ -150,9 +150,25 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
-        let value = f.value(values);
+        Self::by_chain_rule(T::apply_elementary(f, values), T::elementary_partials(f, values), args)
+    }
+
+    /// The partials of a custom elementary function as numbers of this
+    /// type: from the user's second partials when the rule has them,
+    /// otherwise by running `partials` on these dual numbers.
+    fn lift_elementary_partials<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> [Self; K] {
+        let values = args.map(|a| a.value);
+        crate::custom::lifted_partials(f, args, values, |value, partials| {
+            Self::by_chain_rule(value, partials, args)
+        })
+    }
+
+    /// The number with value `value` whose tangents follow from `partials`
+    /// with respect to `args` by the chain rule, from the arguments that move.
+    #[inline(always)]
+    fn by_chain_rule<const K: usize>(value: T, partials: [T; K], args: [Self; K]) -> Self {
         let mut tangents: Option<[T; N]> = None;
-        for (partial, arg) in f.partials(values).into_iter().zip(args) {
+        for (partial, arg) in partials.into_iter().zip(args) {
             if !arg.moves() {
                 continue;
             }

@@ -396,8 +396,18 @@ impl<T: TapeScalar> Var<T> {
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
         // The user's code runs before the tape is reached (see `with_tape`).
-        let (value, partials) = (f.value(values), f.partials(values));
+        let (value, partials) = (T::apply_elementary(f, values), T::elementary_partials(f, values));
         Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
+    }
+
+    /// The partials of a custom elementary function as variables: recorded
+    /// with the user's second partials as their edges when the rule has
+    /// them, otherwise by running `partials` on these variables.
+    fn lift_elementary_partials<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> [Self; K] {
+        let values = args.map(|a| a.value);
+        crate::custom::lifted_partials(f, args, values, |value, partials| {
+            Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
+        })
     }
 
     /// A custom vector function: the values by the rule on the values (so
