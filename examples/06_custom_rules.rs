@@ -24,6 +24,7 @@ use chainrule::{Dual, Elementary, Real, Recording, apply, apply_vector, derivati
 use linear_solve::{LinearSolve, Lu};
 
 /// ln Σ e^xᵢ, shifted by the largest argument so nothing overflows.
+#[derive(Clone)]
 struct LogSumExp;
 
 impl<const N: usize> Elementary<N> for LogSumExp {
@@ -42,6 +43,7 @@ impl<const N: usize> Elementary<N> for LogSumExp {
 }
 
 /// The real root of y³ + y = x.
+#[derive(Clone)]
 struct CubicRoot;
 
 impl Elementary<1> for CubicRoot {

@@ -50,11 +50,14 @@ pub enum Error {
         /// The node on its right.
         right: usize,
     },
-    /// A custom elementary function ([`Elementary`](crate::Elementary)) was
-    /// applied while recording a [`Program`](crate::program::Program) or
-    /// capturing a graph: those replay only the rule table's operations.
+    /// A custom function was applied where it cannot be kept: a custom
+    /// elementary function ([`Elementary`](crate::Elementary)) while
+    /// capturing a graph (pictures draw only the rule table's operations),
+    /// or a custom vector function ([`VectorRule`](crate::VectorRule),
+    /// [`custom_vjp`](crate::custom_vjp)) while recording a
+    /// [`Program`](crate::program::Program) or capturing a graph.
     NotRecordable {
-        /// The custom function's [`NAME`](crate::Elementary::NAME).
+        /// The custom function's name.
         operation: &'static str,
     },
     /// A custom vector function's callback, run during a sweep, recorded on
@@ -121,9 +124,9 @@ impl fmt::Display for Error {
             ),
             Error::NotRecordable { operation } => write!(
                 f,
-                "the custom function `{operation}` cannot be recorded into a program or a graph \
-                 (they replay only the built-in operations); differentiate the function directly \
-                 (grad, jacfwd, hessian...) instead"
+                "the custom function `{operation}` cannot be kept in this recording (graphs draw only \
+                 the built-in operations, and programs do not replay custom vector functions); \
+                 differentiate the function directly (grad, jacfwd, hessian...) instead"
             ),
             Error::TapeChanged { operation } => write!(
                 f,

@@ -144,6 +144,7 @@
 //! use chainrule::{apply, grad, stop_gradient, Elementary, Real};
 //!
 //! /// x², with its derivative stated.
+//! #[derive(Clone)]
 //! struct Square;
 //! impl Elementary<1> for Square {
 //!     const NAME: &'static str = "square";

@@ -8,6 +8,7 @@ use chainrule::{
 };
 
 /// ln(e^a + e^b), stable for large arguments.
+#[derive(Clone)]
 struct LogAddExp;
 
 impl Elementary<2> for LogAddExp {
@@ -28,6 +29,7 @@ fn log_add_exp_composed<T: Real>(a: T, b: T) -> T {
 
 /// a·b·c with its product-rule partials: three arguments, some of them
 /// constants in the tests.
+#[derive(Clone)]
 struct Product3;
 
 impl Elementary<3> for Product3 {
@@ -42,6 +44,7 @@ impl Elementary<3> for Product3 {
 
 /// The real root y of y³ + y = x, by Newton's method, differentiated by
 /// the implicit function theorem: dy/dx = 1 / (3y² + 1).
+#[derive(Clone)]
 struct CubicRoot;
 
 impl Elementary<1> for CubicRoot {
@@ -172,9 +175,106 @@ fn an_implicit_function_is_differentiated_by_its_stated_rule() {
 }
 
 #[test]
-fn recording_a_custom_function_into_a_program_or_a_graph_is_refused() {
-    let refused = record(custom, &POINTS[0]);
-    assert_eq!(refused.unwrap_err(), Error::NotRecordable { operation: "logaddexp" });
+fn recorded_programs_run_custom_functions_in_every_mode() {
+    // Recorded at one point, evaluated and differentiated at the others.
+    let program = record(custom, &POINTS[0]).unwrap();
+    let text = program.to_string();
+    assert!(text.contains("logaddexp(") && text.contains("product3("), "{text}");
+    for x in POINTS {
+        let (value, gradient) = program.value_and_gradient(&x).unwrap();
+        assert_eq!(value, custom(&x), "the program's value is the function's, bit for bit");
+        assert_close("program gradient", &gradient, &grad(custom, &x).unwrap(), 1e-15);
+        let direction = [0.5, -1.0, 2.0];
+        let (_, tangent) = program.jvp(&x, &direction).unwrap();
+        let along: f64 = gradient.iter().zip(direction).map(|(g, d)| g * d).sum();
+        assert_close("program jvp", &tangent, &[along], 1e-14);
+        assert_close(
+            "program jacobian",
+            program.jacobian(&x).unwrap().as_slice(),
+            &gradient,
+            1e-15,
+        );
+        let h = hessian(custom, &x).unwrap();
+        assert_close(
+            "program hessian",
+            program.hessian(&x).unwrap().as_slice(),
+            h.as_slice(),
+            1e-14,
+        );
+        let sparse = program.sparse_hessian(&x).unwrap().to_dense();
+        assert_close("program sparse hessian", sparse.as_slice(), h.as_slice(), 1e-14);
+        assert_close(
+            "program hvp",
+            &program.hvp(&x, &direction).unwrap(),
+            &hvp(custom, &x, &direction).unwrap(),
+            1e-14,
+        );
+    }
+    // Stated second partials are what a program's Hessian uses too.
+    let wrong = CubeStated { scale: 2.0 };
+    let cube = record(move |v: &[chainrule::Var<f64>]| apply(&wrong, [v[0]]), &[1.0]).unwrap();
+    assert_eq!(cube.hessian(&[1.5]).unwrap()[(0, 0)], 2.0 * 6.0 * 1.5);
+}
+
+#[test]
+fn program_passes_keep_custom_functions_and_their_arguments() {
+    use chainrule::program::{Op, Passes, record_with};
+    // Five arguments (more than any built-in operation), one of them a
+    // constant; the same application twice is not merged (its rule runs at
+    // every point, whatever it does); an unused one is dropped.
+    let f = |v: &[chainrule::Var<f64>]| {
+        let five = [
+            v[0],
+            v[1],
+            v[0] * v[1],
+            chainrule::Var::constant(2.0),
+            num_traits::Float::exp(v[1]),
+        ];
+        let _unused = apply(&LogSumExp5, [v[1], v[0], v[0], v[0], v[0]]);
+        apply(&LogSumExp5, five) + apply(&LogSumExp5, five)
+    };
+    let x = [0.3, -0.8];
+    for passes in [Passes::ALL, Passes::NONE] {
+        let program = record_with(passes, f, &x).unwrap();
+        let customs: Vec<usize> = (0..program.len())
+            .filter(|&i| matches!(program.ops()[i], Op::Custom(_)))
+            .collect();
+        assert_eq!(customs.len(), if passes == Passes::ALL { 2 } else { 3 }, "{program}");
+        assert_eq!(program.args(customs[0]).len(), 5);
+        let at = [1.1, 0.2];
+        let (value, gradient) = program.value_and_gradient(&at).unwrap();
+        let (value0, gradient0) = chainrule::value_and_grad(f, &at).unwrap();
+        assert_eq!(value, value0);
+        assert_close("gradient through five arguments", &gradient, &gradient0, 1e-15);
+        let pattern = program.hessian_sparsity();
+        assert_eq!(
+            pattern.len(),
+            4,
+            "dense 2 × 2: the custom function is nonlinear in all arguments"
+        );
+    }
+}
+
+/// ln Σ e^xᵢ over five arguments.
+#[derive(Clone)]
+struct LogSumExp5;
+
+impl Elementary<5> for LogSumExp5 {
+    const NAME: &'static str = "logsumexp5";
+    fn value<T: Real>(&self, x: [T; 5]) -> T {
+        let m = x.iter().copied().fold(T::neg_infinity(), T::max);
+        m + x.iter().map(|&v| (v - m).exp()).sum::<T>().ln()
+    }
+    fn partials<T: Real>(&self, x: [T; 5]) -> [T; 5] {
+        let m = x.iter().copied().fold(T::neg_infinity(), T::max);
+        let shifted = x.map(|v| (v - m).exp());
+        let total: T = shifted.iter().copied().sum();
+        shifted.map(|e| e / total)
+    }
+}
+
+#[test]
+fn graph_captures_refuse_custom_functions() {
     let rec = Recording::<f64>::traced();
     let x = rec.inputs(&[1.0, 2.0]);
     let y = apply(&LogAddExp, [x[0], x[1]]);
@@ -211,6 +311,7 @@ fn the_tensor_tape_applies_custom_functions_elementwise() {
 /// x³ with its stated second derivative scaled by `scale`: with `scale` 1
 /// the true 6x, otherwise a deliberately wrong one that shows where the
 /// stated second derivative is used.
+#[derive(Clone)]
 struct CubeStated {
     scale: f64,
 }
@@ -229,6 +330,7 @@ impl Elementary<1> for CubeStated {
 }
 
 /// The product a·b with its (constant) stated second partials.
+#[derive(Clone)]
 struct ProductStated;
 
 impl Elementary<2> for ProductStated {

@@ -114,6 +114,7 @@ fn matrix_kernels_stay_inside_their_slices() {
 
 /// A custom function whose own code records on the same thread's tape
 /// while the outer recording is applying it.
+#[derive(Clone)]
 struct SquareByTape;
 
 impl chainrule::Elementary<1> for SquareByTape {

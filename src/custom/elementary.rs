@@ -22,6 +22,7 @@
 //! use chainrule::{apply, grad, hessian, Elementary, Real};
 //!
 //! /// ln(e^a + e^b), stable for large arguments.
+//! #[derive(Clone)]
 //! struct LogAddExp;
 //!
 //! impl Elementary<2> for LogAddExp {
@@ -48,15 +49,21 @@
 //! # Ok::<(), chainrule::Error>(())
 //! ```
 //!
-//! Recorded [programs](crate::program) and graph captures replay only the
-//! rule table's operations: recording a function that applies a custom rule
+//! Recorded [programs](crate::program) keep the rule and run it at each new
+//! point, in every mode they offer. Graph captures draw only the rule
+//! table's operations: capturing a function that applies a custom rule
 //! returns [`Error::NotRecordable`](crate::Error::NotRecordable).
 
 use crate::Real;
 
 /// An elementary function of `N` arguments with its partial derivatives.
 /// See the [module docs](self).
-pub trait Elementary<const N: usize> {
+///
+/// `Clone + Send + Sync + 'static` because a recorded
+/// [`Program`](crate::program::Program) keeps a copy of the rule, to run it
+/// at every new point and on any thread; rules are usually unit structs or
+/// hold a few parameters.
+pub trait Elementary<const N: usize>: Clone + Send + Sync + 'static {
     /// A short name, for error messages and pictures.
     const NAME: &'static str;
 
@@ -78,6 +85,7 @@ pub trait Elementary<const N: usize> {
     ///
     /// /// The root y of y³ + y = x, with both derivatives from the implicit
     /// /// function theorem: y' = 1/(3y² + 1), y'' = −6·y·y'³.
+    /// #[derive(Clone)]
     /// struct CubicRoot;
     ///
     /// impl CubicRoot {

@@ -11,6 +11,7 @@
 //! differentiable again.
 
 mod elementary;
+pub(crate) mod erased;
 mod vector;
 
 pub(crate) use elementary::lifted_partials;

@@ -72,6 +72,17 @@
 //! feature `nalgebra-sparse` they convert into `nalgebra_sparse::CsrMatrix`
 //! (`CsrMatrix::from(h)`), arrays moved as they are.
 //!
+//! # Custom functions
+//!
+//! A custom elementary function ([`Elementary`](crate::Elementary)) applied
+//! by the recorded function is a node of the program that keeps a copy of
+//! its rule: every sweep runs the rule's value and partials (and its second
+//! partials, for Hessians) at the new point, exactly as the tape does.
+//! Sparsity patterns count such a node as depending on all its arguments,
+//! nonlinearly. Custom vector functions
+//! ([`VectorRule`](crate::custom::VectorRule)) are not replayed: recording
+//! one returns [`Error::NotRecordable`](crate::Error::NotRecordable).
+//!
 //! Sweeps reuse buffers kept per thread and number type, at the size of the
 //! largest sweep so far; [`release_buffers`] frees them.
 //!
@@ -96,7 +107,9 @@ mod sweep;
 mod to_nalgebra_sparse;
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::custom::erased::SharedRule;
 use crate::rules::{Binary, Unary};
 
 pub use colouring::{Colouring, colour_columns, star_colouring};
@@ -119,17 +132,43 @@ pub enum Op {
     Binary(Binary),
     /// `a·b + c` rounded once.
     MulAdd,
+    /// Custom elementary function number `k` of the program
+    /// ([`Elementary`](crate::Elementary), see
+    /// [`Program::custom_name`]); its arguments are [`Program::args`].
+    Custom(u32),
 }
 
 impl Op {
-    /// How many arguments the operation reads.
-    pub fn arity(self) -> usize {
+    /// How many arguments the operation reads (for [`Op::Custom`], as many
+    /// as [`Program::args`] lists: its rule's arity).
+    pub(crate) fn fixed_arity(self) -> usize {
         match self {
-            Op::Input(_) | Op::Constant(_) => 0,
+            Op::Input(_) | Op::Constant(_) | Op::Custom(_) => 0,
             Op::Unary(_) => 1,
             Op::Binary(_) => 2,
             Op::MulAdd => 3,
         }
+    }
+}
+
+/// A custom elementary function applied in a program: its rule, kept to
+/// run at every point, and its argument nodes (any number of them).
+#[derive(Clone)]
+pub(crate) struct CustomNode<S> {
+    pub(crate) rule: SharedRule<S>,
+    pub(crate) args: Vec<u32>,
+}
+
+impl<S> PartialEq for CustomNode<S> {
+    /// The same rule object on the same arguments.
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.rule), Arc::as_ptr(&other.rule)) && self.args == other.args
+    }
+}
+
+impl<S> fmt::Debug for CustomNode<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:?}", self.rule.name(), self.args)
     }
 }
 
@@ -151,8 +190,11 @@ pub struct Guard {
 pub struct Program<S> {
     /// One operation per node, in evaluation order.
     ops: Vec<Op>,
-    /// The argument nodes of each node (the first `arity` entries count).
+    /// The argument nodes of each node (the first `arity` entries count;
+    /// custom functions keep theirs in `customs`).
     args: Vec<[u32; 3]>,
+    /// The custom elementary functions, indexed by [`Op::Custom`].
+    customs: Vec<CustomNode<S>>,
     /// The constants the program uses.
     constants: Vec<S>,
     /// How many inputs the function takes.
@@ -202,7 +244,16 @@ impl<S> Program<S> {
 
     /// The argument nodes of node `i`.
     pub fn args(&self, i: usize) -> &[u32] {
-        &self.args[i][..self.ops[i].arity()]
+        match self.ops[i] {
+            Op::Custom(k) => &self.customs[k as usize].args,
+            op => &self.args[i][..op.fixed_arity()],
+        }
+    }
+
+    /// The name of custom function `k` ([`Op::Custom`]): its rule's
+    /// [`NAME`](crate::Elementary::NAME).
+    pub fn custom_name(&self, k: u32) -> &'static str {
+        self.customs[k as usize].rule.name()
     }
 
     /// The constants, indexed by [`Op::Constant`].
@@ -248,6 +299,10 @@ impl<S: fmt::Display> fmt::Display for Program<S> {
                 }
                 Op::Binary(b) => writeln!(f, "v{i} = {}(v{}, v{})", b.name(), a(0), a(1))?,
                 Op::MulAdd => writeln!(f, "v{i} = v{} * v{} + v{}", a(0), a(1), a(2))?,
+                Op::Custom(k) => {
+                    let args: Vec<String> = self.args(i).iter().map(|a| format!("v{a}")).collect();
+                    writeln!(f, "v{i} = {}({})", self.custom_name(k), args.join(", "))?
+                }
             }
         }
         for (k, output) in self.outputs.iter().enumerate() {

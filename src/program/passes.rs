@@ -63,7 +63,15 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
     let mut canonical: Vec<u32> = (0..n as u32).collect();
     let mut seen: HashMap<(Op, [u32; 3]), u32> = HashMap::with_capacity(if merge { n } else { 0 });
     for i in 0..n {
-        let arity = program.ops[i].arity();
+        if let Op::Custom(k) = program.ops[i] {
+            // Custom functions are neither folded nor merged: their rules
+            // run at every point.
+            for arg in &mut program.customs[k as usize].args {
+                *arg = canonical[*arg as usize];
+            }
+            continue;
+        }
+        let arity = program.ops[i].fixed_arity();
         for k in 0..arity {
             program.args[i][k] = canonical[program.args[i][k] as usize];
         }
@@ -80,7 +88,7 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
                     Op::Unary(op) => rules::unary(op, values[0]).0,
                     Op::Binary(op) => rules::binary(op, values[0], values[1]).0,
                     Op::MulAdd => rules::mul_add(values[0], values[1], values[2]).0,
-                    Op::Input(_) | Op::Constant(_) => unreachable!("arity > 0"),
+                    Op::Input(_) | Op::Constant(_) | Op::Custom(_) => unreachable!("arity > 0"),
                 };
                 program.constants.push(value);
                 program.ops[i] = Op::Constant((program.constants.len() - 1) as u32);
@@ -118,8 +126,8 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
             live[i] = true;
         }
         if live[i] {
-            for k in 0..program.ops[i].arity() {
-                live[program.args[i][k] as usize] = true;
+            for &arg in program.args(i) {
+                live[arg as usize] = true;
             }
         }
     }
@@ -127,19 +135,28 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
     let mut ops = Vec::with_capacity(n);
     let mut args = Vec::with_capacity(n);
     let mut constants = Vec::new();
+    let mut customs = Vec::new();
     for i in 0..n {
         if !live[i] {
             continue;
         }
         new_index[i] = ops.len() as u32;
         let mut node_args = program.args[i];
-        for arg in node_args.iter_mut().take(program.ops[i].arity()) {
+        for arg in node_args.iter_mut().take(program.ops[i].fixed_arity()) {
             *arg = new_index[*arg as usize];
         }
         let op = match program.ops[i] {
             Op::Constant(k) => {
                 constants.push(program.constants[k as usize]);
                 Op::Constant((constants.len() - 1) as u32)
+            }
+            Op::Custom(k) => {
+                let mut custom = program.customs[k as usize].clone();
+                for arg in &mut custom.args {
+                    *arg = new_index[*arg as usize];
+                }
+                customs.push(custom);
+                Op::Custom((customs.len() - 1) as u32)
             }
             op => op,
         };
@@ -149,6 +166,7 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
     program.ops = ops;
     program.args = args;
     program.constants = constants;
+    program.customs = customs;
     for output in &mut program.outputs {
         *output = new_index[*output as usize];
     }

@@ -2,7 +2,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::{Guard, Op, Passes, Program};
+use super::{CustomNode, Guard, Op, Passes, Program};
 use crate::error::{Error, Result};
 use crate::reverse::tape::{Arg, NodeOp, Tape};
 use crate::reverse::{Recording, TapeScalar, Var};
@@ -73,13 +73,28 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
         node_of[tape_index as usize] = builder.push(Op::Input(k as u32), [0; 3]);
     }
     builder.inputs = tape.inputs().len();
+    // The custom rules kept while tracing, in node order.
+    let mut rules = log.rules.iter().peekable();
     for tape_index in 1..log.ops.len() {
         let op = match log.ops[tape_index] {
             NodeOp::Input => continue,
             NodeOp::Unary(u) => Op::Unary(u),
             NodeOp::Binary(b) => Op::Binary(b),
             NodeOp::MulAdd => Op::MulAdd,
-            NodeOp::Custom(operation) => return Err(Error::NotRecordable { operation }),
+            NodeOp::Custom(operation) => {
+                // An elementary rule was kept; a custom vector function's
+                // outputs have none.
+                let Some(custom) = rules.next_if(|c| c.node as usize == tape_index) else {
+                    return Err(Error::NotRecordable { operation });
+                };
+                let args = custom.args.iter().map(|&arg| builder.arg(arg, &node_of)).collect();
+                builder.customs.push(CustomNode {
+                    rule: custom.rule.clone(),
+                    args,
+                });
+                node_of[tape_index] = builder.push(Op::Custom((builder.customs.len() - 1) as u32), [0; 3]);
+                continue;
+            }
         };
         let mut args = [0u32; 3];
         for (slot, arg) in args.iter_mut().zip(log.args[tape_index].iter()) {
@@ -112,6 +127,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
     Ok(Program {
         ops: builder.ops,
         args: builder.args,
+        customs: builder.customs,
         constants: builder.constants,
         inputs: builder.inputs,
         outputs,
@@ -125,6 +141,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
 struct Builder<S> {
     ops: Vec<Op>,
     args: Vec<[u32; 3]>,
+    customs: Vec<CustomNode<S>>,
     constants: Vec<S>,
     /// Node of each distinct constant of a primitive float, by the bits of
     /// its `f64` value (exact for `f32` and `f64`, so equal bits are equal
@@ -139,6 +156,7 @@ impl<S> Default for Builder<S> {
         Builder {
             ops: Vec::new(),
             args: Vec::new(),
+            customs: Vec::new(),
             constants: Vec::new(),
             constant_nodes: HashMap::new(),
             inputs: 0,

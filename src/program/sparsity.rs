@@ -256,11 +256,11 @@ impl<S> Program<S> {
                     pair(set(0), set(1));
                     pair(set(1), set(1));
                 }
-                Op::Binary(_) => {
-                    let mut both: Vec<u32> = set(0).iter().chain(set(1)).copied().collect();
-                    both.sort_unstable();
-                    both.dedup();
-                    pair(&both, &both);
+                Op::Binary(_) | Op::Custom(_) => {
+                    let mut all: Vec<u32> = args.iter().flat_map(|&a| sets.get(a)).copied().collect();
+                    all.sort_unstable();
+                    all.dedup();
+                    pair(&all, &all);
                 }
                 Op::MulAdd => pair(set(0), set(1)),
             }
@@ -277,6 +277,9 @@ fn is_nonlinear(op: Op) -> bool {
         Op::Unary(u) => !unary_is_piecewise_linear(u),
         Op::Binary(b) => !matches!(b, Binary::Add | Binary::Sub | Binary::Max | Binary::Min | Binary::Rem),
         Op::MulAdd => true,
+        // Conservatively: a custom function's second partials are not known
+        // structurally.
+        Op::Custom(_) => true,
     }
 }
 

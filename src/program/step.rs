@@ -36,6 +36,8 @@ pub(super) enum Step {
     Unary(Unary),
     /// Any other function of two arguments: two stored partials.
     Binary(Binary),
+    /// Custom function `k`: one stored partial per argument.
+    Custom(u32),
 }
 
 impl Step {
@@ -51,6 +53,7 @@ impl Step {
             Op::Binary(Binary::Mul) => Step::Mul,
             Op::Binary(b) => Step::Binary(b),
             Op::MulAdd => Step::MulAdd,
+            Op::Custom(k) => Step::Custom(k),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::scratch::{Scratch, take_scratch};
 use super::step::Step;
 use super::{Guard, Op, Program};
 use crate::api::seeded;
+use crate::custom::erased;
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
 use crate::rules::{self, Binary, Unary, chain};
@@ -47,6 +48,8 @@ impl<S: TapeScalar> Program<S> {
         values.extend_from_slice(x);
         let constant = |k: u32| <T as From<S>>::from(self.constants[k as usize]);
         let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
+        // A custom function's arguments, gathered (allocated only if used).
+        let mut gathered: Vec<T> = Vec::new();
         match partials {
             None => {
                 for i in self.inputs..steps.len() {
@@ -62,6 +65,12 @@ impl<S: TapeScalar> Program<S> {
                         Step::MulAdd => arg(0).mul_add(arg(1), arg(2)),
                         Step::Unary(u) => arg(0).apply_unary(u),
                         Step::Binary(b) => arg(0).apply_binary(b, arg(1)),
+                        Step::Custom(k) => {
+                            let custom = &self.customs[k as usize];
+                            gathered.clear();
+                            gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
+                            erased::eval(&*custom.rule, &gathered, None)
+                        }
                     };
                     values.push(value);
                 }
@@ -88,6 +97,12 @@ impl<S: TapeScalar> Program<S> {
                             let (v, da, db) = rules::binary(b, arg(0), arg(1));
                             partials.extend([da, db]);
                             v
+                        }
+                        Step::Custom(k) => {
+                            let custom = &self.customs[k as usize];
+                            gathered.clear();
+                            gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
+                            erased::eval(&*custom.rule, &gathered, Some(partials))
                         }
                     };
                     values.push(value);
@@ -144,6 +159,11 @@ impl<S: TapeScalar> Program<S> {
                 Step::Binary(_) => {
                     top -= 2;
                     visit(i, &args[..2], &stored[top..top + 2]);
+                }
+                Step::Custom(k) => {
+                    let args = &self.customs[k as usize].args;
+                    top -= args.len();
+                    visit(i, args, &stored[top..top + args.len()]);
                 }
             }
         }

@@ -20,6 +20,7 @@
 use std::ops::Range;
 
 use crate::Real;
+use crate::custom::erased::SharedRule;
 use crate::error::{Error, TapeLimit};
 use crate::reverse::calls::Call;
 use crate::rules::{Binary, Unary, chain};
@@ -60,6 +61,28 @@ pub(crate) struct TraceLog<T> {
     /// The comparisons the recorded code made between values that depend
     /// on the inputs, in order: the branches a recorded program must guard.
     pub comparisons: Vec<Comparison<T>>,
+    /// The custom elementary functions applied, in node order, with their
+    /// rules (for recorded programs to run again) and all their arguments.
+    pub rules: Vec<CustomTrace<T>>,
+}
+
+/// A custom elementary function applied while tracing.
+#[derive(Clone, Debug)]
+pub(crate) struct CustomTrace<T> {
+    /// Its node.
+    pub node: u32,
+    pub rule: SharedRule<T>,
+    /// Its arguments, in order.
+    pub args: Vec<Arg<T>>,
+}
+
+/// What a finished recording leaves that holds user code (custom vector
+/// functions' callbacks, custom rules kept for programs): handed to the
+/// caller, which drops it once it no longer holds the tape.
+#[must_use = "drop the retired user code after releasing the tape"]
+pub(crate) struct Retired<T> {
+    _calls: Vec<Call<T>>,
+    _rules: Vec<CustomTrace<T>>,
 }
 
 /// One comparison made while tracing: `left` against `right`, and what the
@@ -182,13 +205,11 @@ impl<T> Tape<T> {
     /// (or to none, keeping its memory for the next recording); a suspended
     /// one frees its memory now and is skipped when its turn comes.
     ///
-    /// Returns the finished recording's custom calls instead of dropping
-    /// them: their callbacks are user code, which the caller drops once it no
-    /// longer holds the tape.
-    #[must_use = "drop the retired calls after releasing the tape"]
-    pub(crate) fn finish(&mut self, generation: u32) -> Vec<Call<T>> {
+    /// Returns the finished recording's user code (see [`Retired`]) instead
+    /// of dropping it.
+    pub(crate) fn finish(&mut self, generation: u32) -> Retired<T> {
         if self.generation == generation {
-            let retired = std::mem::take(&mut self.calls);
+            let retired = self.retire();
             while let Some(outer) = self.suspended.pop() {
                 if outer.generation != 0 {
                     let rest = std::mem::take(&mut self.suspended);
@@ -200,21 +221,35 @@ impl<T> Tape<T> {
             self.generation = 0;
             retired
         } else if let Some(tape) = self.suspended.iter_mut().find(|t| t.generation == generation) {
-            let retired = std::mem::take(&mut tape.calls);
+            let retired = tape.retire();
             *tape = Tape::new();
             retired
         } else {
-            Vec::new()
+            Retired {
+                _calls: Vec::new(),
+                _rules: Vec::new(),
+            }
+        }
+    }
+
+    /// Takes the user code this tape holds, for the caller to drop later.
+    fn retire(&mut self) -> Retired<T> {
+        Retired {
+            _calls: std::mem::take(&mut self.calls),
+            _rules: self
+                .trace
+                .as_mut()
+                .map(|log| std::mem::take(&mut log.rules))
+                .unwrap_or_default(),
         }
     }
 }
 
 impl<T: Real> Tape<T> {
     /// Empties the tape for a new recording, keeping its memory. Returns the
-    /// previous recording's custom calls, for the caller to drop once it no
-    /// longer holds the tape (their callbacks are user code).
-    #[must_use = "drop the retired calls after releasing the tape"]
-    pub(crate) fn restart(&mut self, generation: u32, traced: bool, max_bytes: usize) -> Vec<Call<T>> {
+    /// previous recording's user code (see [`Retired`]).
+    pub(crate) fn restart(&mut self, generation: u32, traced: bool, max_bytes: usize) -> Retired<T> {
+        let retired = self.retire();
         self.max_bytes = max_bytes;
         if self.capacity_bytes() > max_bytes {
             // Memory kept from a larger earlier recording would exceed the new limit.
@@ -241,7 +276,7 @@ impl<T: Real> Tape<T> {
         } else {
             None
         };
-        std::mem::take(&mut self.calls)
+        retired
     }
 
     /// Number of recorded nodes (inputs and operations, not the sink).
@@ -502,6 +537,19 @@ impl<T: Real> Tape<T> {
         let (left, right) = (arg(left), arg(right));
         if matches!(left, Arg::Node(_)) || matches!(right, Arg::Node(_)) {
             log.comparisons.push(Comparison { left, right, outcome });
+        }
+    }
+
+    /// Keeps the rule of the custom elementary function recorded at `node`,
+    /// with its arguments, while tracing. Gives the rule back when not
+    /// tracing, for the caller to drop with the tape released.
+    pub(crate) fn note_rule(&mut self, node: u32, rule: SharedRule<T>, args: Vec<Arg<T>>) -> Option<SharedRule<T>> {
+        match self.trace.as_mut() {
+            Some(log) => {
+                log.rules.push(CustomTrace { node, rule, args });
+                None
+            }
+            None => Some(rule),
         }
     }
 

@@ -397,7 +397,19 @@ impl<T: TapeScalar> Var<T> {
         let values = args.map(|a| a.value);
         // The user's code runs before the tape is reached (see `with_tape`).
         let (value, partials) = (T::apply_elementary(f, values), T::elementary_partials(f, values));
-        Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none)
+        let traced = args.iter().any(|a| a.index != 0) && with_tape(|tape: &mut Tape<T>| tape.trace().is_some());
+        // A traced recording keeps the rule (cloned here, with the tape
+        // released), so a recorded program can run it again.
+        let rule = traced.then(|| crate::custom::erased::erase::<T, E, K>(f));
+        let var = Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none);
+        if let Some(rule) = rule {
+            let trace_args = args.iter().map(|a| a.arg()).collect();
+            let unused =
+                (var.index != 0).then(|| with_tape(|tape: &mut Tape<T>| tape.note_rule(var.index, rule, trace_args)));
+            // A rule the tape did not keep is dropped here, with the tape released.
+            drop(unused);
+        }
+        var
     }
 
     /// The partials of a custom elementary function as variables: recorded

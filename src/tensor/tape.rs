@@ -576,6 +576,7 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// use chainrule::{Elementary, Real};
     ///
     /// /// x³ with its derivative stated.
+    /// #[derive(Clone)]
     /// struct Cube;
     /// impl Elementary<1> for Cube {
     ///     const NAME: &'static str = "cube";

@@ -353,6 +353,7 @@ fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
                     Op::Unary(u) => u.name().into(),
                     Op::Binary(b) => b.name().into(),
                     Op::MulAdd => "mul_add".into(),
+                    Op::Custom(k) => program.custom_name(k).into(),
                 };
                 node.insert("op".into(), op.into());
                 node.insert("args".into(), program.args(i).to_vec().into());
