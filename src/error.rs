@@ -50,12 +50,11 @@ pub enum Error {
         /// The node on its right.
         right: usize,
     },
-    /// A custom function was applied where it cannot be kept: a custom
-    /// elementary function ([`Elementary`](crate::Elementary)) while
-    /// capturing a graph (pictures draw only the rule table's operations),
-    /// or a custom vector function ([`VectorRule`](crate::VectorRule),
-    /// [`custom_vjp`](crate::custom_vjp)) while recording a
-    /// [`Program`](crate::program::Program) or capturing a graph.
+    /// A custom function was applied where it cannot be kept: any custom
+    /// function while capturing a graph (pictures draw only the rule table's
+    /// operations), or a [`custom_vjp`](crate::custom_vjp) closure while
+    /// recording a [`Program`](crate::program::Program) (it keeps no rule to
+    /// run at a new point; implement [`VectorRule`](crate::VectorRule)).
     NotRecordable {
         /// The custom function's name.
         operation: &'static str,
@@ -125,8 +124,8 @@ impl fmt::Display for Error {
             Error::NotRecordable { operation } => write!(
                 f,
                 "the custom function `{operation}` cannot be kept in this recording (graphs draw only \
-                 the built-in operations, and programs do not replay custom vector functions); \
-                 differentiate the function directly (grad, jacfwd, hessian...) instead"
+                 the built-in operations; a program cannot run a custom_vjp closure again: implement \
+                 VectorRule); differentiate the function directly (grad, jacfwd, hessian...) instead"
             ),
             Error::TapeChanged { operation } => write!(
                 f,

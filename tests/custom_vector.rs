@@ -309,18 +309,142 @@ fn a_product_of_the_wrong_length_panics_on_dual_numbers_with_the_rules_name() {
 }
 
 #[test]
-fn programs_refuse_custom_vector_functions() {
-    let result = chainrule::program::record(
-        |x: &[chainrule::Var<f64>]| apply_vector(&LinearSolve { n: 1 }, x)[0],
+fn recorded_programs_run_vector_rules_in_every_mode() {
+    use chainrule::program::{Op, record};
+    let n = 3;
+    let recorded_at = problem(n);
+    let program = record(with_rule(n), &recorded_at).unwrap();
+    assert!(program.to_string().contains("linear_solve(v0, v1,"), "{program}");
+    // Evaluated and differentiated away from where it was recorded.
+    let x: Vec<f64> = recorded_at
+        .iter()
+        .enumerate()
+        .map(|(k, v)| v + 0.01 * (k as f64).sin())
+        .collect();
+    let (value, gradient) = program.value_and_gradient(&x).unwrap();
+    assert_eq!(
+        value,
+        with_rule(n)(&x),
+        "the program's value is the function's, bit for bit"
+    );
+    let expected = grad(through_lu(n), &x).unwrap();
+    for k in 0..x.len() {
+        assert_close(gradient[k], expected[k], 1e-12, "program gradient");
+    }
+    let direction: Vec<f64> = (0..x.len()).map(|k| ((k * 3) % 5) as f64 - 2.0).collect();
+    let (_, tangent) = program.jvp(&x, &direction).unwrap();
+    let along: f64 = expected.iter().zip(&direction).map(|(a, b)| a * b).sum();
+    assert_close(tangent[0], along, 1e-12, "program jvp");
+    let h = program.hessian(&x).unwrap();
+    let h_lu = hessian(through_lu(n), &x).unwrap();
+    let sparse = program.sparse_hessian(&x).unwrap().to_dense();
+    let hv = program.hvp(&x, &direction).unwrap();
+    for i in 0..x.len() {
+        let expected_hv: f64 = (0..x.len()).map(|j| h_lu[(i, j)] * direction[j]).sum();
+        assert_close(hv[i], expected_hv, 1e-12, "program hvp");
+        for j in 0..x.len() {
+            assert_close(h[(i, j)], h_lu[(i, j)], 1e-12, "program hessian");
+            assert_close(sparse[(i, j)], h_lu[(i, j)], 1e-12, "program sparse hessian");
+        }
+    }
+
+    // The solution itself: a program with n outputs, one call; its
+    // Jacobian forward (dual numbers, the rule's jvp) and backward (the
+    // rule's vjp, by rows when sparse) against the LU's.
+    let solve = |v: &[chainrule::Var<f64>]| apply_vector(&LinearSolve { n }, v);
+    let program = record(solve, &recorded_at).unwrap();
+    let calls = program
+        .ops()
+        .iter()
+        .filter(|op| matches!(op, Op::CustomOutput { .. }))
+        .count();
+    assert_eq!(calls, n);
+    let expected = jacrev(
+        |v: &[chainrule::Var<f64>]| Lu::factor(n, &v[..n * n]).solve(&v[n * n..]),
+        &x,
+    )
+    .unwrap();
+    let dense = program.jacobian(&x).unwrap();
+    let sparse = program.sparse_jacobian(&x).unwrap().to_dense();
+    for i in 0..n {
+        for k in 0..x.len() {
+            assert_close(dense[(i, k)], expected[(i, k)], 1e-12, "program jacobian");
+            assert_close(sparse[(i, k)], expected[(i, k)], 1e-12, "program sparse jacobian");
+        }
+    }
+}
+
+#[test]
+fn program_passes_keep_a_vector_calls_outputs_together() {
+    use chainrule::program::{Op, Passes, record_with};
+    let n = 2;
+    let x = problem(n);
+    // Only the second output is used; a second call is not used at all.
+    let f = move |v: &[chainrule::Var<f64>]| {
+        let _unused = apply_vector(&LinearSolve { n }, v);
+        apply_vector(&LinearSolve { n }, v)[1] * 3.0
+    };
+    for passes in [Passes::ALL, Passes::NONE] {
+        let program = record_with(passes, f, &x).unwrap();
+        let outputs: Vec<usize> = (0..program.len())
+            .filter(|&i| matches!(program.ops()[i], Op::CustomOutput { .. }))
+            .collect();
+        assert_eq!(
+            outputs.len(),
+            if passes == Passes::ALL { n } else { 2 * n },
+            "{program}"
+        );
+        assert_eq!(outputs[1], outputs[0] + 1, "consecutive");
+        let (value, gradient) = program.value_and_gradient(&x).unwrap();
+        let (value0, gradient0) = chainrule::value_and_grad(f, &x).unwrap();
+        assert_eq!(value, value0);
+        for k in 0..x.len() {
+            assert_close(gradient[k], gradient0[k], 1e-14, "gradient after the passes");
+        }
+    }
+}
+
+#[test]
+fn programs_refuse_closure_vector_functions_and_graphs_refuse_all() {
+    let closure = chainrule::program::record(
+        |x: &[chainrule::Var<f64>]| custom_vjp(x, |v| (vec![v[0] * v[1]], ()), |_, y_bar| vec![y_bar[0], y_bar[0]])[0],
         &[2.0, 3.0],
     );
     assert!(
         matches!(
-            result,
+            closure,
+            Err(Error::NotRecordable {
+                operation: "custom_vjp"
+            })
+        ),
+        "{closure:?}"
+    );
+    let rec = Recording::<f64>::traced();
+    let x = rec.inputs(&problem(1));
+    let y = apply_vector(&LinearSolve { n: 1 }, &x);
+    let graph = chainrule::graph::Graph::from_recording(&rec, &y);
+    assert!(
+        matches!(
+            graph,
             Err(Error::NotRecordable {
                 operation: "linear_solve"
             })
         ),
-        "{result:?}"
+        "{graph:?}"
+    );
+}
+
+#[test]
+fn a_vector_rule_of_the_wrong_length_is_an_error_in_programs() {
+    let program =
+        chainrule::program::record(|x: &[chainrule::Var<f64>]| apply_vector(&Broken, x)[0], &[1.0, 2.0]).unwrap();
+    assert_eq!(
+        program.gradient(&[1.0, 2.0]),
+        Err(Error::CallbackLength {
+            operation: "broken",
+            product: "vector-Jacobian product",
+            expected: 2,
+            found: 1
+        })
     );
 }

@@ -1,6 +1,6 @@
-//! A custom elementary function with its type erased, for recorded
-//! programs: they keep the rule and run it at every new point, on each of
-//! the number types their sweeps use.
+//! Custom functions with their types erased, for recorded programs: they
+//! keep the rule and run it at every new point, on each of the number types
+//! their sweeps use.
 //!
 //! The rule's methods are generic over the number type, so a trait object
 //! cannot carry them; instead [`ErasedElementary`] has one method per number
@@ -12,7 +12,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::custom::Elementary;
+use crate::custom::{Elementary, VectorRule};
 use crate::{Dual, DualN, Real};
 
 /// One custom elementary function, usable on every number type a program
@@ -116,5 +116,96 @@ pub(crate) fn eval<S: Real, T: Real>(
 impl<S> fmt::Debug for dyn ErasedElementary<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.name(), self.arity())
+    }
+}
+
+/// A custom vector function's work at one point, on the sweep's number
+/// type `T`: its value at `x`, or its vector-Jacobian product at `x` (with
+/// value `y`) for the adjoints `y_bar`; the result lands in `out`.
+pub(crate) struct VectorJob<T> {
+    pub x: Vec<T>,
+    pub y: Vec<T>,
+    pub y_bar: Vec<T>,
+    pub out: Vec<T>,
+}
+
+impl<T> Default for VectorJob<T> {
+    fn default() -> Self {
+        VectorJob {
+            x: Vec::new(),
+            y: Vec::new(),
+            y_bar: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
+/// Which product a [`VectorJob`] asks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VectorWork {
+    Value,
+    VectorJacobian,
+}
+
+/// One custom vector function, usable on every number type a program
+/// sweeps with: [`run`](ErasedVector::run) recognises the job's number
+/// type by its `TypeId`.
+pub(crate) trait ErasedVector<S>: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Does `work` on `job`, a `VectorJob<T>` for one of the program's
+    /// number types; false if `T` is none of them.
+    fn run(&self, work: VectorWork, job: &mut dyn Any) -> bool;
+}
+
+/// A shared erased vector function.
+pub(crate) type SharedVector<S> = Arc<dyn ErasedVector<S>>;
+
+/// Erases the vector function `f`.
+pub(crate) fn erase_vector<S: Real, F: VectorRule>(f: &F) -> SharedVector<S> {
+    Arc::new(ErasedRule(f.clone()))
+}
+
+struct ErasedRule<F>(F);
+
+impl<S: Real, F: VectorRule> ErasedVector<S> for ErasedRule<F> {
+    fn name(&self) -> &'static str {
+        F::NAME
+    }
+    fn run(&self, work: VectorWork, job: &mut dyn Any) -> bool {
+        macro_rules! serve {
+            ($($u:ty),*) => {$(
+                if let Some(job) = job.downcast_mut::<VectorJob<$u>>() {
+                    job.out = match work {
+                        VectorWork::Value => <$u>::apply_vector(&self.0, &job.x),
+                        VectorWork::VectorJacobian => self.0.vjp(&job.x, &job.y, &job.y_bar),
+                    };
+                    return true;
+                }
+            )*};
+        }
+        serve!(S, Dual<S>, DualN<S, 2>, DualN<S, 4>, DualN<S, 8>);
+        false
+    }
+}
+
+/// Runs `rule` on `job`, whose number type must be one the program sweeps
+/// use.
+///
+/// # Panics
+/// On any other number type: a bug in the sweep (add the type to
+/// [`ErasedRule::run`]).
+pub(crate) fn run_vector<S, T: 'static>(rule: &dyn ErasedVector<S>, work: VectorWork, job: &mut VectorJob<T>) {
+    assert!(
+        rule.run(work, job),
+        "a program sweep ran the custom function `{}` on {}, a number type recorded programs do not use; \
+         add it to chainrule's custom::erased",
+        rule.name(),
+        std::any::type_name::<T>()
+    );
+}
+
+impl<S> fmt::Debug for dyn ErasedVector<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }

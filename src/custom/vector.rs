@@ -72,9 +72,10 @@
 //! # Ok::<(), chainrule::Error>(())
 //! ```
 //!
-//! Recorded [programs](crate::program) and graph captures replay only the
-//! rule table's operations: recording a function that applies a custom
-//! vector function returns [`Error::NotRecordable`](crate::Error::NotRecordable).
+//! Recorded [programs](crate::program) keep a copy of the rule and run its
+//! value forward and its `vjp` backward at every new point. Graph captures
+//! draw only the rule table's operations: capturing a custom vector
+//! function returns [`Error::NotRecordable`](crate::Error::NotRecordable).
 
 use std::rc::Rc;
 
@@ -86,9 +87,10 @@ use crate::{Dual, Real, TapeScalar, Var};
 ///
 /// Each method is generic over the number type and must compute with that
 /// type's operations (not with `f64`s taken out of it), so that nested
-/// number types differentiate it again. `Clone` and `'static` because tape
-/// variables keep a copy of the rule for the backward sweep.
-pub trait VectorRule: Clone + 'static {
+/// number types differentiate it again. `Clone + Send + Sync + 'static`
+/// because tape variables and recorded programs keep a copy of the rule for
+/// later sweeps, and programs may be shared between threads.
+pub trait VectorRule: Clone + Send + Sync + 'static {
     /// A short name, for error messages.
     const NAME: &'static str;
 
@@ -123,10 +125,12 @@ pub fn apply_vector<T: Real, F: VectorRule>(f: &F, x: &[T]) -> Vec<T> {
 ///
 /// This is the closure form of [`VectorRule`] for first derivatives in
 /// reverse mode: the products run on the tape's scalar `T`, so they are not
-/// differentiated again, and a forward sweep over the recording (a `jvp` on
+/// differentiated again, a forward sweep over the recording (a `jvp` on
 /// the [`Recording`](crate::Recording)) returns
-/// [`Error::NoForwardRule`](crate::Error::NoForwardRule). For every mode and
-/// every order, implement [`VectorRule`].
+/// [`Error::NoForwardRule`](crate::Error::NoForwardRule), and a recorded
+/// [program](crate::program) cannot keep it
+/// ([`Error::NotRecordable`](crate::Error::NotRecordable)). For every mode,
+/// every order and programs, implement [`VectorRule`].
 ///
 /// ```
 /// use chainrule::custom::custom_vjp;

@@ -79,9 +79,12 @@
 //! its rule: every sweep runs the rule's value and partials (and its second
 //! partials, for Hessians) at the new point, exactly as the tape does.
 //! Sparsity patterns count such a node as depending on all its arguments,
-//! nonlinearly. Custom vector functions
-//! ([`VectorRule`](crate::custom::VectorRule)) are not replayed: recording
-//! one returns [`Error::NotRecordable`](crate::Error::NotRecordable).
+//! nonlinearly. A custom vector function applied through a
+//! [`VectorRule`](crate::custom::VectorRule) is one node per output, which
+//! the sweeps compute together: its value forward, its `vjp` backward (on
+//! dual numbers for Hessians). The closure form
+//! [`custom_vjp`](crate::custom::custom_vjp) keeps no rule to run again:
+//! recording it returns [`Error::NotRecordable`](crate::Error::NotRecordable).
 //!
 //! Sweeps reuse buffers kept per thread and number type, at the size of the
 //! largest sweep so far; [`release_buffers`] frees them.
@@ -109,7 +112,7 @@ mod to_nalgebra_sparse;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::custom::erased::SharedRule;
+use crate::custom::erased::{SharedRule, SharedVector};
 use crate::rules::{Binary, Unary};
 
 pub use colouring::{Colouring, colour_columns, star_colouring};
@@ -136,6 +139,16 @@ pub enum Op {
     /// ([`Elementary`](crate::Elementary), see
     /// [`Program::custom_name`]); its arguments are [`Program::args`].
     Custom(u32),
+    /// Output `output` of custom vector function `call` of the program
+    /// ([`VectorRule`](crate::VectorRule), see
+    /// [`Program::vector_name`]); its arguments are [`Program::args`]. The
+    /// outputs of one call are consecutive nodes.
+    CustomOutput {
+        /// Which call of the program.
+        call: u32,
+        /// Which of its outputs.
+        output: u32,
+    },
 }
 
 impl Op {
@@ -143,7 +156,7 @@ impl Op {
     /// as [`Program::args`] lists: its rule's arity).
     pub(crate) fn fixed_arity(self) -> usize {
         match self {
-            Op::Input(_) | Op::Constant(_) | Op::Custom(_) => 0,
+            Op::Input(_) | Op::Constant(_) | Op::Custom(_) | Op::CustomOutput { .. } => 0,
             Op::Unary(_) => 1,
             Op::Binary(_) => 2,
             Op::MulAdd => 3,
@@ -163,6 +176,37 @@ impl<S> PartialEq for CustomNode<S> {
     /// The same rule object on the same arguments.
     fn eq(&self, other: &Self) -> bool {
         std::ptr::addr_eq(Arc::as_ptr(&self.rule), Arc::as_ptr(&other.rule)) && self.args == other.args
+    }
+}
+
+/// A custom vector function applied in a program: its rule, its argument
+/// nodes and its outputs, which are the consecutive nodes from `first`.
+#[derive(Clone)]
+pub(crate) struct VectorNode<S> {
+    pub(crate) rule: SharedVector<S>,
+    pub(crate) args: Vec<u32>,
+    pub(crate) first: u32,
+    pub(crate) outputs: u32,
+}
+
+impl<S> VectorNode<S> {
+    /// The nodes of its outputs.
+    pub(crate) fn output_nodes(&self) -> std::ops::Range<usize> {
+        self.first as usize..(self.first + self.outputs) as usize
+    }
+}
+
+impl<S> PartialEq for VectorNode<S> {
+    /// The same rule object on the same arguments, at the same nodes.
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.rule), Arc::as_ptr(&other.rule))
+            && (&self.args, self.first, self.outputs) == (&other.args, other.first, other.outputs)
+    }
+}
+
+impl<S> fmt::Debug for VectorNode<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:?} → {:?}", self.rule.name(), self.args, self.output_nodes())
     }
 }
 
@@ -195,6 +239,8 @@ pub struct Program<S> {
     args: Vec<[u32; 3]>,
     /// The custom elementary functions, indexed by [`Op::Custom`].
     customs: Vec<CustomNode<S>>,
+    /// The custom vector functions, indexed by [`Op::CustomOutput`]'s `call`.
+    vector_calls: Vec<VectorNode<S>>,
     /// The constants the program uses.
     constants: Vec<S>,
     /// How many inputs the function takes.
@@ -246,8 +292,15 @@ impl<S> Program<S> {
     pub fn args(&self, i: usize) -> &[u32] {
         match self.ops[i] {
             Op::Custom(k) => &self.customs[k as usize].args,
+            Op::CustomOutput { call, .. } => &self.vector_calls[call as usize].args,
             op => &self.args[i][..op.fixed_arity()],
         }
+    }
+
+    /// The name of custom vector function `call` ([`Op::CustomOutput`]):
+    /// its rule's [`NAME`](crate::VectorRule::NAME).
+    pub fn vector_name(&self, call: u32) -> &'static str {
+        self.vector_calls[call as usize].rule.name()
     }
 
     /// The name of custom function `k` ([`Op::Custom`]): its rule's
@@ -269,6 +322,14 @@ impl<S> Program<S> {
     /// The guarded comparisons, in the order the function made them.
     pub fn guards(&self) -> &[Guard] {
         &self.guards
+    }
+}
+
+impl<S> Program<S> {
+    /// Node `i`'s arguments as `v1, v2, ...`.
+    fn arg_list(&self, i: usize) -> String {
+        let names: Vec<String> = self.args(i).iter().map(|a| format!("v{a}")).collect();
+        names.join(", ")
     }
 }
 
@@ -299,9 +360,9 @@ impl<S: fmt::Display> fmt::Display for Program<S> {
                 }
                 Op::Binary(b) => writeln!(f, "v{i} = {}(v{}, v{})", b.name(), a(0), a(1))?,
                 Op::MulAdd => writeln!(f, "v{i} = v{} * v{} + v{}", a(0), a(1), a(2))?,
-                Op::Custom(k) => {
-                    let args: Vec<String> = self.args(i).iter().map(|a| format!("v{a}")).collect();
-                    writeln!(f, "v{i} = {}({})", self.custom_name(k), args.join(", "))?
+                Op::Custom(k) => writeln!(f, "v{i} = {}({})", self.custom_name(k), self.arg_list(i))?,
+                Op::CustomOutput { call, output } => {
+                    writeln!(f, "v{i} = {}({})[{output}]", self.vector_name(call), self.arg_list(i))?
                 }
             }
         }

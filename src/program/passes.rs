@@ -63,13 +63,24 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
     let mut canonical: Vec<u32> = (0..n as u32).collect();
     let mut seen: HashMap<(Op, [u32; 3]), u32> = HashMap::with_capacity(if merge { n } else { 0 });
     for i in 0..n {
-        if let Op::Custom(k) = program.ops[i] {
-            // Custom functions are neither folded nor merged: their rules
-            // run at every point.
-            for arg in &mut program.customs[k as usize].args {
-                *arg = canonical[*arg as usize];
+        // Custom functions are neither folded nor merged: their rules run
+        // at every point.
+        match program.ops[i] {
+            Op::Custom(k) => {
+                for arg in &mut program.customs[k as usize].args {
+                    *arg = canonical[*arg as usize];
+                }
+                continue;
             }
-            continue;
+            Op::CustomOutput { call, output } => {
+                if output == 0 {
+                    for arg in &mut program.vector_calls[call as usize].args {
+                        *arg = canonical[*arg as usize];
+                    }
+                }
+                continue;
+            }
+            _ => {}
         }
         let arity = program.ops[i].fixed_arity();
         for k in 0..arity {
@@ -88,7 +99,9 @@ fn simplify<S: Real>(program: &mut Program<S>, fold: bool, merge: bool) {
                     Op::Unary(op) => rules::unary(op, values[0]).0,
                     Op::Binary(op) => rules::binary(op, values[0], values[1]).0,
                     Op::MulAdd => rules::mul_add(values[0], values[1], values[2]).0,
-                    Op::Input(_) | Op::Constant(_) | Op::Custom(_) => unreachable!("arity > 0"),
+                    Op::Input(_) | Op::Constant(_) | Op::Custom(_) | Op::CustomOutput { .. } => {
+                        unreachable!("arity > 0, and custom functions were passed over")
+                    }
                 };
                 program.constants.push(value);
                 program.ops[i] = Op::Constant((program.constants.len() - 1) as u32);
@@ -126,6 +139,12 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
             live[i] = true;
         }
         if live[i] {
+            if let Op::CustomOutput { call, .. } = program.ops[i] {
+                // A vector function's outputs are computed together: all stay.
+                for node in program.vector_calls[call as usize].output_nodes() {
+                    live[node] = true;
+                }
+            }
             for &arg in program.args(i) {
                 live[arg as usize] = true;
             }
@@ -136,6 +155,7 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
     let mut args = Vec::with_capacity(n);
     let mut constants = Vec::new();
     let mut customs = Vec::new();
+    let mut vector_calls: Vec<super::VectorNode<S>> = Vec::new();
     for i in 0..n {
         if !live[i] {
             continue;
@@ -158,6 +178,22 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
                 customs.push(custom);
                 Op::Custom((customs.len() - 1) as u32)
             }
+            Op::CustomOutput { call, output } => {
+                if output == 0 {
+                    let mut kept = program.vector_calls[call as usize].clone();
+                    for arg in &mut kept.args {
+                        *arg = new_index[*arg as usize];
+                    }
+                    kept.first = new_index[i];
+                    vector_calls.push(kept);
+                }
+                // The outputs are consecutive and kept together, so the call
+                // is the last one pushed.
+                Op::CustomOutput {
+                    call: (vector_calls.len() - 1) as u32,
+                    output,
+                }
+            }
             op => op,
         };
         ops.push(op);
@@ -167,6 +203,7 @@ fn eliminate_dead<S: Real>(program: &mut Program<S>) {
     program.args = args;
     program.constants = constants;
     program.customs = customs;
+    program.vector_calls = vector_calls;
     for output in &mut program.outputs {
         *output = new_index[*output as usize];
     }

@@ -2,7 +2,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::{CustomNode, Guard, Op, Passes, Program};
+use super::{CustomNode, Guard, Op, Passes, Program, VectorNode};
 use crate::error::{Error, Result};
 use crate::reverse::tape::{Arg, NodeOp, Tape};
 use crate::reverse::{Recording, TapeScalar, Var};
@@ -73,9 +73,14 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
         node_of[tape_index as usize] = builder.push(Op::Input(k as u32), [0; 3]);
     }
     builder.inputs = tape.inputs().len();
-    // The custom rules kept while tracing, in node order.
+    // The custom rules and vector functions kept while tracing, in node order.
     let mut rules = log.rules.iter().peekable();
+    let mut vector_calls = log.vector_calls.iter().peekable();
     for tape_index in 1..log.ops.len() {
+        if node_of[tape_index] != u32::MAX {
+            // An input, or a vector function's output already placed.
+            continue;
+        }
         let op = match log.ops[tape_index] {
             NodeOp::Input => continue,
             NodeOp::Unary(u) => Op::Unary(u),
@@ -84,6 +89,22 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
             NodeOp::Custom(operation) => {
                 // An elementary rule was kept; a custom vector function's
                 // outputs have none.
+                if let Some(call) = vector_calls.next_if(|c| c.first_output as usize == tape_index) {
+                    let args = call.args.iter().map(|&arg| builder.arg(arg, &node_of)).collect();
+                    let index = builder.vector_calls.len() as u32;
+                    let first = builder.ops.len() as u32;
+                    for output in 0..call.outputs {
+                        let node = builder.push(Op::CustomOutput { call: index, output }, [0; 3]);
+                        node_of[tape_index + output as usize] = node;
+                    }
+                    builder.vector_calls.push(VectorNode {
+                        rule: call.rule.clone(),
+                        args,
+                        first,
+                        outputs: call.outputs,
+                    });
+                    continue;
+                }
                 let Some(custom) = rules.next_if(|c| c.node as usize == tape_index) else {
                     return Err(Error::NotRecordable { operation });
                 };
@@ -128,6 +149,7 @@ fn build<S: TapeScalar>(tape: &Tape<S>, outputs: &[Var<S>]) -> Result<Program<S>
         ops: builder.ops,
         args: builder.args,
         customs: builder.customs,
+        vector_calls: builder.vector_calls,
         constants: builder.constants,
         inputs: builder.inputs,
         outputs,
@@ -142,6 +164,7 @@ struct Builder<S> {
     ops: Vec<Op>,
     args: Vec<[u32; 3]>,
     customs: Vec<CustomNode<S>>,
+    vector_calls: Vec<VectorNode<S>>,
     constants: Vec<S>,
     /// Node of each distinct constant of a primitive float, by the bits of
     /// its `f64` value (exact for `f32` and `f64`, so equal bits are equal
@@ -157,6 +180,7 @@ impl<S> Default for Builder<S> {
             ops: Vec::new(),
             args: Vec::new(),
             customs: Vec::new(),
+            vector_calls: Vec::new(),
             constants: Vec::new(),
             constant_nodes: HashMap::new(),
             inputs: 0,

@@ -8,6 +8,7 @@ use super::Program;
 use super::colouring::{Colouring, colour_columns, star_colouring};
 use super::scratch::{Scratch, take_scratch};
 use super::sparsity::Sparsity;
+use crate::custom::erased::VectorJob;
 use crate::error::{Result, check_len};
 use crate::reverse::TapeScalar;
 use crate::rules;
@@ -163,17 +164,36 @@ impl<S: TapeScalar> Program<S> {
                     blocks[output as usize][colour - start] += S::one();
                 }
             }
-            self.visit_backward(values, partials, |i, args, local| {
-                let adjoint = blocks[i];
-                if S::all_zero(&adjoint) {
-                    return;
-                }
-                for (&arg, &partial) in args.iter().zip(local) {
-                    for (target, &a) in blocks[arg as usize].iter_mut().zip(&adjoint) {
-                        *target += rules::chain(partial, a);
+            let mut job = VectorJob::default();
+            self.visit_backward(
+                values,
+                partials,
+                &mut blocks,
+                |blocks, i, args, local| {
+                    let adjoint = blocks[i];
+                    if S::all_zero(&adjoint) {
+                        return;
                     }
-                }
-            });
+                    for (&arg, &partial) in args.iter().zip(local) {
+                        for (target, &a) in blocks[arg as usize].iter_mut().zip(&adjoint) {
+                            *target += rules::chain(partial, a);
+                        }
+                    }
+                },
+                |blocks, call| {
+                    // One vector-Jacobian product per lane (`lane` picks one
+                    // entry of every node's block: no single slice to iterate).
+                    #[allow(clippy::needless_range_loop)]
+                    for lane in 0..LANES {
+                        if self.vector_pullback(call, values, |node| blocks[node][lane], &mut job)? {
+                            for (&arg, &pulled) in call.args.iter().zip(&job.out) {
+                                blocks[arg as usize][lane] += pulled;
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
             for i in 0..pattern.rows {
                 let colour = rows.colours[i];
                 if !(start..start + LANES).contains(&colour) {

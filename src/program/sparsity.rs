@@ -256,7 +256,7 @@ impl<S> Program<S> {
                     pair(set(0), set(1));
                     pair(set(1), set(1));
                 }
-                Op::Binary(_) | Op::Custom(_) => {
+                Op::Binary(_) | Op::Custom(_) | Op::CustomOutput { .. } => {
                     let mut all: Vec<u32> = args.iter().flat_map(|&a| sets.get(a)).copied().collect();
                     all.sort_unstable();
                     all.dedup();
@@ -279,7 +279,7 @@ fn is_nonlinear(op: Op) -> bool {
         Op::MulAdd => true,
         // Conservatively: a custom function's second partials are not known
         // structurally.
-        Op::Custom(_) => true,
+        Op::Custom(_) | Op::CustomOutput { .. } => true,
     }
 }
 

@@ -38,6 +38,10 @@ pub(super) enum Step {
     Binary(Binary),
     /// Custom function `k`: one stored partial per argument.
     Custom(u32),
+    /// Output `output` of custom vector function `call`: computed with the
+    /// call's other outputs at its first, swept back by its `vjp` at its
+    /// last; no stored partials.
+    CustomOutput(u32, u32),
 }
 
 impl Step {
@@ -54,6 +58,7 @@ impl Step {
             Op::Binary(b) => Step::Binary(b),
             Op::MulAdd => Step::MulAdd,
             Op::Custom(k) => Step::Custom(k),
+            Op::CustomOutput { call, output } => Step::CustomOutput(call, output),
         }
     }
 }

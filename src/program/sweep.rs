@@ -4,9 +4,9 @@
 use super::Colouring;
 use super::scratch::{Scratch, take_scratch};
 use super::step::Step;
-use super::{Guard, Op, Program};
+use super::{Guard, Op, Program, VectorNode};
 use crate::api::seeded;
-use crate::custom::erased;
+use crate::custom::erased::{self, VectorJob, VectorWork};
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
 use crate::rules::{self, Binary, Unary, chain};
@@ -50,6 +50,7 @@ impl<S: TapeScalar> Program<S> {
         let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
         // A custom function's arguments, gathered (allocated only if used).
         let mut gathered: Vec<T> = Vec::new();
+        let mut job = VectorJob::default();
         match partials {
             None => {
                 for i in self.inputs..steps.len() {
@@ -71,6 +72,11 @@ impl<S: TapeScalar> Program<S> {
                             gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
                             erased::eval(&*custom.rule, &gathered, None)
                         }
+                        Step::CustomOutput(call, 0) => {
+                            self.vector_value(call, values, &mut job)?;
+                            continue;
+                        }
+                        Step::CustomOutput(..) => continue,
                     };
                     values.push(value);
                 }
@@ -104,6 +110,11 @@ impl<S: TapeScalar> Program<S> {
                             gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
                             erased::eval(&*custom.rule, &gathered, Some(partials))
                         }
+                        Step::CustomOutput(call, 0) => {
+                            self.vector_value(call, values, &mut job)?;
+                            continue;
+                        }
+                        Step::CustomOutput(..) => continue,
                     };
                     values.push(value);
                 }
@@ -115,14 +126,19 @@ impl<S: TapeScalar> Program<S> {
     /// Walks the operations from last to first, handing `visit` each one's
     /// node, argument nodes and local partials: read back from `stored` (as
     /// [`forward`](Self::forward) left them), or asked of the rule table
-    /// again from the argument values (see [`Step`]).
+    /// again from the argument values (see [`Step`]). A custom vector
+    /// function, which has no local partials, goes to `on_call` once, at its
+    /// last output (when all its outputs' adjoints are final). Both get the
+    /// sweep's `state` (its adjoints).
     #[inline(always)]
-    pub(super) fn visit_backward<T: Real>(
+    pub(super) fn visit_backward<T: Real, State>(
         &self,
         values: &[T],
         stored: &[T],
-        mut visit: impl FnMut(usize, &[u32], &[T]),
-    ) {
+        state: &mut State,
+        mut visit: impl FnMut(&mut State, usize, &[u32], &[T]),
+        mut on_call: impl FnMut(&mut State, &VectorNode<S>) -> Result<()>,
+    ) -> Result<()> {
         let mut top = stored.len();
         let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
         for i in (self.inputs..steps.len()).rev() {
@@ -134,40 +150,84 @@ impl<S: TapeScalar> Program<S> {
                 Step::Input | Step::Constant(_) => {}
                 Step::Add => {
                     let (_, da, db) = rules::binary(Binary::Add, value(0), value(1));
-                    visit(i, &args[..2], &[da, db]);
+                    visit(state, i, &args[..2], &[da, db]);
                 }
                 Step::Sub => {
                     let (_, da, db) = rules::binary(Binary::Sub, value(0), value(1));
-                    visit(i, &args[..2], &[da, db]);
+                    visit(state, i, &args[..2], &[da, db]);
                 }
                 Step::Mul => {
                     let (_, da, db) = rules::binary(Binary::Mul, value(0), value(1));
-                    visit(i, &args[..2], &[da, db]);
+                    visit(state, i, &args[..2], &[da, db]);
                 }
                 Step::Neg => {
                     let (_, d) = rules::unary(Unary::Neg, value(0));
-                    visit(i, &args[..1], &[d]);
+                    visit(state, i, &args[..1], &[d]);
                 }
                 Step::MulAdd => {
                     let (_, da, db, dc) = rules::mul_add(value(0), value(1), value(2));
-                    visit(i, args, &[da, db, dc]);
+                    visit(state, i, args, &[da, db, dc]);
                 }
                 Step::Unary(_) => {
                     top -= 1;
-                    visit(i, &args[..1], &stored[top..top + 1]);
+                    visit(state, i, &args[..1], &stored[top..top + 1]);
                 }
                 Step::Binary(_) => {
                     top -= 2;
-                    visit(i, &args[..2], &stored[top..top + 2]);
+                    visit(state, i, &args[..2], &stored[top..top + 2]);
                 }
                 Step::Custom(k) => {
                     let args = &self.customs[k as usize].args;
                     top -= args.len();
-                    visit(i, args, &stored[top..top + args.len()]);
+                    visit(state, i, args, &stored[top..top + args.len()]);
+                }
+                Step::CustomOutput(call, output) => {
+                    let call = &self.vector_calls[call as usize];
+                    if output + 1 == call.outputs {
+                        on_call(state, call)?;
+                    }
                 }
             }
         }
         debug_assert_eq!(top, 0, "every stored partial is read back once");
+        Ok(())
+    }
+
+    /// Computes the outputs of custom vector function `call` from the
+    /// values of its arguments and appends them to `values`.
+    fn vector_value<T: Real>(&self, call: u32, values: &mut Vec<T>, job: &mut VectorJob<T>) -> Result<()> {
+        let call = &self.vector_calls[call as usize];
+        job.x.clear();
+        job.x.extend(call.args.iter().map(|&a| values[a as usize]));
+        erased::run_vector(&*call.rule, VectorWork::Value, job);
+        check_call_length(call, "value", call.outputs as usize, job.out.len())?;
+        values.append(&mut job.out);
+        Ok(())
+    }
+
+    /// The vector-Jacobian product of custom vector function `call` at the
+    /// values of its arguments and outputs, for the outputs' adjoints
+    /// `y_bar(node)`: into `job.out`, one adjoint per argument. False (and
+    /// nothing computed) when every output's adjoint is zero.
+    pub(super) fn vector_pullback<T: Real>(
+        &self,
+        call: &VectorNode<S>,
+        values: &[T],
+        y_bar: impl Fn(usize) -> T,
+        job: &mut VectorJob<T>,
+    ) -> Result<bool> {
+        job.y_bar.clear();
+        job.y_bar.extend(call.output_nodes().map(y_bar));
+        if T::all_zero(&job.y_bar) {
+            return Ok(false);
+        }
+        job.x.clear();
+        job.x.extend(call.args.iter().map(|&a| values[a as usize]));
+        job.y.clear();
+        job.y.extend_from_slice(&values[call.output_nodes()]);
+        erased::run_vector(&*call.rule, VectorWork::VectorJacobian, job);
+        check_call_length(call, "vector-Jacobian product", call.args.len(), job.out.len())?;
+        Ok(true)
     }
 
     /// Checks that every recorded comparison comes out as it did.
@@ -191,28 +251,48 @@ impl<S: TapeScalar> Program<S> {
 
     /// Backward sweep: adjoints of every node for the seeded outputs, from
     /// the values and stored partials of a forward pass.
-    pub(super) fn backward<T: Real>(&self, values: &[T], partials: &[T], seeds: &[(u32, T)], adjoints: &mut Vec<T>) {
+    pub(super) fn backward<T: Real>(
+        &self,
+        values: &[T],
+        partials: &[T],
+        seeds: &[(u32, T)],
+        adjoints: &mut Vec<T>,
+    ) -> Result<()> {
         adjoints.clear();
         adjoints.resize(self.ops.len(), T::zero());
         for &(node, seed) in seeds {
             adjoints[node as usize] += seed;
         }
-        self.visit_backward(values, partials, |i, args, local| {
-            let adjoint = adjoints[i];
-            if adjoint.is_zero() {
-                return;
-            }
-            if adjoint.is_plain_finite() {
-                // A finite adjoint times any partial is already the strong-zero product.
-                for (&arg, &partial) in args.iter().zip(local) {
-                    adjoints[arg as usize] += partial * adjoint;
+        let mut job = VectorJob::default();
+        self.visit_backward(
+            values,
+            partials,
+            adjoints,
+            |adjoints, i, args, local| {
+                let adjoint = adjoints[i];
+                if adjoint.is_zero() {
+                    return;
                 }
-            } else {
-                for (&arg, &partial) in args.iter().zip(local) {
-                    adjoints[arg as usize] += chain(partial, adjoint);
+                if adjoint.is_plain_finite() {
+                    // A finite adjoint times any partial is already the strong-zero product.
+                    for (&arg, &partial) in args.iter().zip(local) {
+                        adjoints[arg as usize] += partial * adjoint;
+                    }
+                } else {
+                    for (&arg, &partial) in args.iter().zip(local) {
+                        adjoints[arg as usize] += chain(partial, adjoint);
+                    }
                 }
-            }
-        });
+            },
+            |adjoints, call| {
+                if self.vector_pullback(call, values, |node| adjoints[node], &mut job)? {
+                    for (&arg, &pulled) in call.args.iter().zip(&job.out) {
+                        adjoints[arg as usize] += pulled;
+                    }
+                }
+                Ok(())
+            },
+        )
     }
 
     /// The forward pass with partials, then the backward loop from `seeds`:
@@ -224,8 +304,7 @@ impl<S: TapeScalar> Program<S> {
         scratch: &mut Scratch<T>,
     ) -> Result<()> {
         self.forward(x, &mut scratch.values, Some(&mut scratch.partials))?;
-        self.backward(&scratch.values, &scratch.partials, seeds, &mut scratch.adjoints);
-        Ok(())
+        self.backward(&scratch.values, &scratch.partials, seeds, &mut scratch.adjoints)
     }
 
     pub(super) fn single_output(&self) -> Result<u32> {
@@ -329,7 +408,7 @@ impl<S: TapeScalar> Program<S> {
             self.forward(x, values, Some(partials))?;
             let inputs = self.input_nodes();
             for (i, &o) in self.outputs.iter().enumerate() {
-                self.backward(values, partials, &[(o, S::one())], adjoints);
+                self.backward(values, partials, &[(o, S::one())], adjoints)?;
                 for (j, node) in inputs.clone().enumerate() {
                     jacobian[(i, j)] = adjoints[node as usize];
                 }
@@ -379,5 +458,25 @@ impl<S: TapeScalar> Program<S> {
         let mut s = take_scratch();
         self.forward_and_backward(&point, &[(output, Dual::constant(S::one()))], &mut s)?;
         Ok(self.input_nodes().map(|i| s.adjoints[i as usize].tangent).collect())
+    }
+}
+
+/// Checks that a custom vector function's value or product has the length
+/// its call needs.
+pub(super) fn check_call_length<S>(
+    call: &VectorNode<S>,
+    product: &'static str,
+    expected: usize,
+    found: usize,
+) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::CallbackLength {
+            operation: call.rule.name(),
+            product,
+            expected,
+            found,
+        })
     }
 }

@@ -20,7 +20,7 @@
 use std::ops::Range;
 
 use crate::Real;
-use crate::custom::erased::SharedRule;
+use crate::custom::erased::{SharedRule, SharedVector};
 use crate::error::{Error, TapeLimit};
 use crate::reverse::calls::Call;
 use crate::rules::{Binary, Unary, chain};
@@ -64,6 +64,20 @@ pub(crate) struct TraceLog<T> {
     /// The custom elementary functions applied, in node order, with their
     /// rules (for recorded programs to run again) and all their arguments.
     pub rules: Vec<CustomTrace<T>>,
+    /// The custom vector functions applied (through a
+    /// [`VectorRule`](crate::VectorRule)), in node order.
+    pub vector_calls: Vec<VectorTrace<T>>,
+}
+
+/// A custom vector function applied while tracing.
+#[derive(Clone, Debug)]
+pub(crate) struct VectorTrace<T> {
+    /// Its first output's node; the outputs are consecutive.
+    pub first_output: u32,
+    pub outputs: u32,
+    pub rule: SharedVector<T>,
+    /// Its arguments, in order.
+    pub args: Vec<Arg<T>>,
 }
 
 /// A custom elementary function applied while tracing.
@@ -83,6 +97,7 @@ pub(crate) struct CustomTrace<T> {
 pub(crate) struct Retired<T> {
     _calls: Vec<Call<T>>,
     _rules: Vec<CustomTrace<T>>,
+    _vector_calls: Vec<VectorTrace<T>>,
 }
 
 /// One comparison made while tracing: `left` against `right`, and what the
@@ -228,19 +243,21 @@ impl<T> Tape<T> {
             Retired {
                 _calls: Vec::new(),
                 _rules: Vec::new(),
+                _vector_calls: Vec::new(),
             }
         }
     }
 
     /// Takes the user code this tape holds, for the caller to drop later.
     fn retire(&mut self) -> Retired<T> {
+        let (rules, vector_calls) = match self.trace.as_mut() {
+            Some(log) => (std::mem::take(&mut log.rules), std::mem::take(&mut log.vector_calls)),
+            None => (Vec::new(), Vec::new()),
+        };
         Retired {
             _calls: std::mem::take(&mut self.calls),
-            _rules: self
-                .trace
-                .as_mut()
-                .map(|log| std::mem::take(&mut log.rules))
-                .unwrap_or_default(),
+            _rules: rules,
+            _vector_calls: vector_calls,
         }
     }
 }
@@ -550,6 +567,19 @@ impl<T: Real> Tape<T> {
                 None
             }
             None => Some(rule),
+        }
+    }
+
+    /// Keeps the rule of the custom vector function whose outputs were
+    /// recorded from `first_output`, while tracing; gives it back when not
+    /// tracing, as [`note_rule`](Self::note_rule).
+    pub(crate) fn note_vector_call(&mut self, call: VectorTrace<T>) -> Option<VectorTrace<T>> {
+        match self.trace.as_mut() {
+            Some(log) => {
+                log.vector_calls.push(call);
+                None
+            }
+            None => Some(call),
         }
     }
 

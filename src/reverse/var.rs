@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::Real;
 use crate::reverse::calls::{Call, Callback};
-use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape, TraceArgs};
+use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape, TraceArgs, VectorTrace};
 use crate::rules::{self, Binary, Unary};
 use crate::{Dual, DualN};
 
@@ -429,6 +429,10 @@ impl<T: TapeScalar> Var<T> {
         let values: Vec<T> = args.iter().map(|a| a.value).collect();
         // The user's code runs before the tape is reached (see `with_tape`).
         let outputs = T::apply_vector(f, &values);
+        let traced = args.iter().any(|a| a.index != 0) && with_tape(|tape: &mut Tape<T>| tape.trace().is_some());
+        // A traced recording keeps the rule (cloned here, with the tape
+        // released), so a recorded program can run it again.
+        let kept = traced.then(|| crate::custom::erased::erase_vector::<T, F>(f));
         let (x, y) = (Rc::new(values), Rc::new(outputs.clone()));
         let pullback: Callback<T> = {
             let (f, x, y) = (f.clone(), Rc::clone(&x), Rc::clone(&y));
@@ -438,7 +442,19 @@ impl<T: TapeScalar> Var<T> {
             let f = f.clone();
             Rc::new(move |x_dot: &[T]| f.jvp(&x, &y, x_dot))
         };
-        Self::record_call(F::NAME, args, &outputs, pullback, Some(pushforward))
+        let result = Self::record_call(F::NAME, args, &outputs, pullback, Some(pushforward));
+        if let (Some(rule), Some(first)) = (kept, result.first().filter(|v| v.index != 0)) {
+            let call = VectorTrace {
+                first_output: first.index,
+                outputs: result.len() as u32,
+                rule,
+                args: args.iter().map(|a| a.arg()).collect(),
+            };
+            let unused = with_tape(|tape: &mut Tape<T>| tape.note_vector_call(call));
+            // A rule the tape did not keep is dropped here, with the tape released.
+            drop(unused);
+        }
+        result
     }
 
     /// Records a custom vector function of `args` with values `outputs` as

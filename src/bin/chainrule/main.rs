@@ -354,6 +354,7 @@ fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
                     Op::Binary(b) => b.name().into(),
                     Op::MulAdd => "mul_add".into(),
                     Op::Custom(k) => program.custom_name(k).into(),
+                    Op::CustomOutput { call, output } => format!("{}[{output}]", program.vector_name(call)),
                 };
                 node.insert("op".into(), op.into());
                 node.insert("args".into(), program.args(i).to_vec().into());
