@@ -66,12 +66,7 @@ impl<S: TapeScalar> Program<S> {
                         Step::MulAdd => arg(0).mul_add(arg(1), arg(2)),
                         Step::Unary(u) => arg(0).apply_unary(u),
                         Step::Binary(b) => arg(0).apply_binary(b, arg(1)),
-                        Step::Custom(k) => {
-                            let custom = &self.customs[k as usize];
-                            gathered.clear();
-                            gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
-                            erased::eval(&*custom.rule, &gathered, None)
-                        }
+                        Step::Custom(k) => self.custom_value(k, values, &mut gathered, None),
                         Step::CustomOutput(call, 0) => {
                             self.vector_value(call, values, &mut job)?;
                             continue;
@@ -104,12 +99,7 @@ impl<S: TapeScalar> Program<S> {
                             partials.extend([da, db]);
                             v
                         }
-                        Step::Custom(k) => {
-                            let custom = &self.customs[k as usize];
-                            gathered.clear();
-                            gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
-                            erased::eval(&*custom.rule, &gathered, Some(partials))
-                        }
+                        Step::Custom(k) => self.custom_value(k, values, &mut gathered, Some(partials)),
                         Step::CustomOutput(call, 0) => {
                             self.vector_value(call, values, &mut job)?;
                             continue;
@@ -193,8 +183,22 @@ impl<S: TapeScalar> Program<S> {
         Ok(())
     }
 
+    /// The value of custom elementary function `k` from the values of its
+    /// arguments (gathered into `gathered`), and its partials if asked. Out
+    /// of line, so the sweeps' loops stay compact for the built-in steps.
+    #[cold]
+    #[inline(never)]
+    fn custom_value<T: Real>(&self, k: u32, values: &[T], gathered: &mut Vec<T>, partials: Option<&mut Vec<T>>) -> T {
+        let custom = &self.customs[k as usize];
+        gathered.clear();
+        gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
+        erased::eval(&*custom.rule, gathered, partials)
+    }
+
     /// Computes the outputs of custom vector function `call` from the
     /// values of its arguments and appends them to `values`.
+    #[cold]
+    #[inline(never)]
     fn vector_value<T: Real>(&self, call: u32, values: &mut Vec<T>, job: &mut VectorJob<T>) -> Result<()> {
         let call = &self.vector_calls[call as usize];
         job.x.clear();
