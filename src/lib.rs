@@ -115,14 +115,17 @@
 //!   its partial derivatives, generic over the number type) and call it with
 //!   [`apply`]. Every mode uses your partials: dual numbers for tangents, the
 //!   tape for adjoints, and your partials run on dual numbers for second
-//!   derivatives. For a stable form (log-sum-exp), an implicit function
-//!   (a Newton iteration differentiated by the implicit function theorem), a
+//!   derivatives (or your [`second_partials`](Elementary::second_partials),
+//!   if you state them); recorded [`program`]s keep the rule and run it at
+//!   every point. For a stable form (log-sum-exp), an implicit function (a
+//!   Newton iteration differentiated by the implicit function theorem), a
 //!   library call with a known derivative. See `examples/06_custom_rules.rs`.
 //! - **Your own vector functions**: implement [`VectorRule`] (the value and
 //!   the Jacobian products `J·ẋ` and `ȳᵀ·J`) and call it with
 //!   [`apply_vector`]: dual numbers take tangents from your `jvp`, the tape
-//!   records one call whose sweeps run your products, and nested types
-//!   differentiate your products again. For a linear solve (whose adjoint is
+//!   records one call whose sweeps run your products, nested types
+//!   differentiate your products again, and recorded programs keep the rule.
+//!   For a linear solve (whose adjoint is
 //!   one solve with `Aᵀ`), an implicit function, a library with its own
 //!   adjoint. [`custom_vjp`] and [`custom_jvp`] are the closure forms for
 //!   first derivatives in one mode.

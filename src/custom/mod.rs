@@ -10,9 +10,9 @@
 //! written generically (with the number type's operations) is
 //! differentiable again.
 
-mod elementary;
+pub mod elementary;
 pub(crate) mod erased;
-mod vector;
+pub mod vector;
 
 pub(crate) use elementary::lifted_partials;
 pub use elementary::{Elementary, apply};
