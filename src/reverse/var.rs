@@ -481,20 +481,14 @@ impl<T: TapeScalar> Var<T> {
         }
         let arguments: Vec<(u32, u32)> = args.iter().map(|a| (a.index, a.generation)).collect();
         let mut call = Call::new(name, args.iter().map(|a| a.index).collect(), count, vjp, jvp);
-        let recorded = with_tape(
-            |tape: &mut Tape<T>| match tape.record_outputs(name, &arguments, outputs) {
-                Some((first_output, first_edge)) => {
-                    (call.first_output, call.first_edge) = (first_output, first_edge);
-                    // Moves the call into the table: no user code runs.
-                    tape.calls.push(call);
-                    Ok(first_output)
-                }
-                // The tape is full (it reports that).
-                None => Err(call),
-            },
-        );
-        match recorded {
-            Ok(first_output) => {
+        // Two steps, so that no closure that could panic (a variable used
+        // with no recording active) owns the call: its callbacks are user
+        // code, dropped only with the tape released.
+        match with_tape(|tape: &mut Tape<T>| tape.record_outputs(name, &arguments, outputs)) {
+            Some((first_output, first_edge)) => {
+                (call.first_output, call.first_edge) = (first_output, first_edge);
+                // Moves the call into the table: no user code runs.
+                with_tape(|tape: &mut Tape<T>| tape.calls.push(call));
                 let nodes = first_output..first_output + count;
                 outputs
                     .iter()
@@ -502,12 +496,9 @@ impl<T: TapeScalar> Var<T> {
                     .map(|(&v, i)| Var::from_parts(v, i, generation))
                     .collect()
             }
-            Err(call) => {
-                // The call's callbacks are user code: dropped here, with the
-                // tape released.
-                drop(call);
-                constants()
-            }
+            // The tape is full (the recording reports it); the call is
+            // dropped here, with the tape released.
+            None => constants(),
         }
     }
 
