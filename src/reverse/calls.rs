@@ -22,7 +22,7 @@ use std::rc::Rc;
 
 use crate::error::{Error, Result};
 use crate::reverse::tape::Tape;
-use crate::reverse::var::{TapeScalar, with_tape};
+use crate::reverse::thread_tape::{TapeScalar, with_tape};
 
 /// A vector-Jacobian or Jacobian-vector product of one recorded call: the
 /// outputs' adjoints to the arguments' adjoints, or the arguments' tangents

@@ -8,8 +8,10 @@
 pub(crate) mod calls;
 mod recording;
 pub(crate) mod tape;
+pub(crate) mod thread_tape;
 mod var;
 
 pub use recording::{Recording, set_tape_limit, tape_limit};
 pub use tape::{MAX_NODES, NodeOp, Outcome};
-pub use var::{TapeScalar, Var};
+pub use thread_tape::TapeScalar;
+pub use var::Var;

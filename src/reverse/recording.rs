@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::error::{Error, Result, check_len};
 use crate::reverse::calls;
 use crate::reverse::tape::Tape;
-use crate::reverse::var::{TapeScalar, Var, with_tape};
+use crate::reverse::thread_tape::{TapeScalar, with_tape};
+use crate::reverse::var::Var;
 
 /// Identifies recordings across all threads, so a `Var` of a finished
 /// recording is never mistaken for one of the current recording.
