@@ -79,7 +79,7 @@
 
 use std::rc::Rc;
 
-use crate::reverse::calls::Callback;
+use crate::reverse::call::Callback;
 use crate::{Dual, Real, TapeScalar, Var};
 
 /// A function from `n` numbers to `m` with its Jacobian products. See the

@@ -5,7 +5,8 @@
 //! recorded on it. The tape is a flat list of `(partial, parent)` edges with
 //! no per-operation allocation and no pointers, swept by loops.
 
-pub(crate) mod calls;
+pub(crate) mod call;
+pub(crate) mod call_sweeps;
 mod recording;
 pub(crate) mod tape;
 pub(crate) mod thread_tape;

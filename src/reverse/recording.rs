@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::{Error, Result, check_len};
-use crate::reverse::calls;
+use crate::reverse::call_sweeps;
 use crate::reverse::tape::Tape;
 use crate::reverse::thread_tape::{TapeScalar, with_tape};
 use crate::reverse::var::Var;
@@ -248,13 +248,13 @@ impl<T: TapeScalar> Recording<T> {
             return Ok(adjoints);
         }
         let seeds: Vec<(u32, [T; 1])> = outputs.iter().zip(cotangents).map(|(v, &c)| (v.index(), [c])).collect();
-        let blocks = calls::backward(self.generation, &seeds)?;
+        let blocks = call_sweeps::backward(self.generation, &seeds)?;
         Ok(self.at_inputs(&blocks).into_iter().map(|[a]| a).collect())
     }
 
     /// As [`sweepable`](Self::sweepable), but `f` runs only if the recording
     /// holds no custom vector functions (`None` otherwise): their callbacks
-    /// are user code, which the sweeps in [`calls`] run with the tape
+    /// are user code, which the sweeps in [`call_sweeps`] run with the tape
     /// released.
     fn plain_sweep<R>(&self, outputs: &[Var<T>], f: impl FnOnce(&mut Tape<T>) -> R) -> Result<Option<R>> {
         self.sweepable(outputs, |tape| tape.calls.is_empty().then(|| f(tape)))
@@ -296,7 +296,7 @@ impl<T: TapeScalar> Recording<T> {
             return tangents;
         }
         let directions: Vec<[T; 1]> = input_tangents.iter().map(|&t| [t]).collect();
-        let blocks = calls::forward(self.generation, &self.input_seeds("input tangent vector", &directions)?)?;
+        let blocks = call_sweeps::forward(self.generation, &self.input_seeds("input tangent vector", &directions)?)?;
         Ok(outputs.iter().map(|v| blocks[v.index() as usize][0]).collect())
     }
 }
@@ -328,7 +328,7 @@ impl<T: TapeScalar> Recording<T> {
         if let Some(tangents) = plain {
             return tangents;
         }
-        let blocks = calls::forward(self.generation, &self.input_seeds("input tangent blocks", directions)?)?;
+        let blocks = call_sweeps::forward(self.generation, &self.input_seeds("input tangent blocks", directions)?)?;
         Ok(outputs.iter().map(|v| blocks[v.index() as usize]).collect())
     }
 
@@ -362,7 +362,7 @@ impl<T: TapeScalar> Recording<T> {
         })?;
         match plain {
             Some(adjoints) => Ok(adjoints),
-            None => Ok(self.at_inputs(&calls::backward(self.generation, &seeds)?)),
+            None => Ok(self.at_inputs(&call_sweeps::backward(self.generation, &seeds)?)),
         }
     }
 }

@@ -22,7 +22,7 @@ use std::ops::Range;
 use crate::Real;
 use crate::custom::erased::{SharedRule, SharedVector};
 use crate::error::{Error, TapeLimit};
-use crate::reverse::calls::Call;
+use crate::reverse::call::Call;
 use crate::rules::{Binary, Unary, chain};
 
 /// Set on the first edge of each node.
@@ -183,7 +183,7 @@ pub struct Tape<T> {
     /// generation 0 until the nested recordings above it end.
     suspended: Vec<Tape<T>>,
     /// The custom vector functions recorded, in node order: the sweeps stop
-    /// at each to run its callback (see [`calls`](crate::reverse::calls)).
+    /// at each to run its callback (see [`call_sweeps`](crate::reverse::call_sweeps)).
     pub(crate) calls: Vec<Call<T>>,
 }
 

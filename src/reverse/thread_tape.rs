@@ -45,7 +45,7 @@ pub(crate) fn with_tape<T: TapeScalar, R>(f: impl FnOnce(&mut Tape<T>) -> R) -> 
 }
 
 /// A scalar type with a tape on every thread: every [`Real`], so `f32`,
-/// `f64`, [`Dual`], [`DualN`], [`Var`] itself (reverse over reverse) and
+/// `f64`, [`Dual`], [`DualN`], [`Var`](crate::Var) itself (reverse over reverse) and
 /// their nestings, and scalar types defined outside chainrule.
 ///
 /// The built-in scalars used by the API (`f32`, `f64`, `Dual<f32>`,

@@ -4,14 +4,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::reverse::calls::{Call, Callback};
+use crate::reverse::call::{Call, Callback};
 use crate::reverse::tape::{Arg, NodeOp, Outcome, Tape, TraceArgs, VectorTrace};
 use crate::reverse::thread_tape::{TapeScalar, built_in_tape, on_tape, with_table_tape, with_tape};
 use crate::rules::{self, Binary, Unary};
 
 /// A scalar recorded on this thread's tape: reverse-mode AD.
 ///
-/// `Var` implements [`num_traits::Float`] and [`Real`], so any function
+/// `Var` implements [`num_traits::Float`] and [`Real`](crate::Real), so any function
 /// written generically runs on it, and every operation appends its local
 /// partial derivatives to the tape of the active
 /// [`Recording`](crate::Recording). Constants (from `Float::one()`, `From`,
@@ -275,7 +275,7 @@ impl<T: TapeScalar> Var<T> {
     }
 
     /// Records a custom vector function of `args` with values `outputs` as
-    /// one call on the tape (see [`calls`](crate::reverse::calls)); all
+    /// one call on the tape (see [`call_sweeps`](crate::reverse::call_sweeps)); all
     /// constant arguments (or no outputs) make constants.
     pub(crate) fn record_call(
         name: &'static str,
