@@ -101,6 +101,14 @@ def main():
         "(8 per Rosenbrock term, 7 per tape_stress step). Ratios are the system's time over chainrule's "
         "(above 1: chainrule is faster).",
         "",
+        "The same rule for every system: it computes and returns the function's value and its derivative "
+        "(both checked against the references before timing, so no system can leave its value chain to the "
+        "optimiser); its Rust entry point is `#[inline(never)]`, and its inputs and outputs pass through "
+        "`std::hint::black_box`. The W1 and W3 rows follow this rule through one table of systems "
+        "(`bench/src/systems.rs`, with a test that fails if a system drops its value); `floor-adjoint` is "
+        "the faster of two hand-written adjoints (accumulating into `g[i]`, `g[i+1]`, or writing each `g[i]` "
+        "once), and the note names which.",
+        "",
     ]
     for workload in workloads:
         rows = [r for r in results if r["workload"] == workload]

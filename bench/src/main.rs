@@ -10,12 +10,14 @@
 
 mod functions;
 mod peers;
+mod systems;
 mod timing;
 
 use std::time::Duration;
 
 use chainrule::{Recording, Var};
 use functions::*;
+use systems::{Output, W1, W1_FORWARD, W3_CHUNKED, W3_JVP, floor_f64};
 use timing::{Budget, Record, Stats, measure, rss_mb};
 
 /// Every system's gradient must match the floor's before it is timed.
@@ -129,49 +131,43 @@ fn w1_rosenbrock(config: &Config) {
     for &n in sizes {
         let x = point(n);
         let ops = ROSENBROCK_OPS_PER_TERM * (n - 1);
-        let mut reference = vec![0.0; n];
-        rosenbrock_adjoint(&x, &mut reference);
-
-        check(
-            "chainrule-reverse",
-            "gradient",
-            &chainrule::grad(rosenbrock, &x).unwrap(),
-            &reference,
-        );
-        let stats = measure(config.budget, || chainrule::grad(rosenbrock, &x).unwrap());
-        report("rosenbrock_grad", n, "chainrule-reverse", stats, Some(ops));
-
-        check("echidna-reverse", "gradient", &peers::echidna_grad(&x), &reference);
-        let stats = measure(config.budget, || peers::echidna_grad(&x));
-        report("rosenbrock_grad", n, "echidna-reverse", stats, Some(ops));
-
-        check("ad_trait-reverse", "gradient", &peers::ad_trait_grad(&x), &reference);
-        let stats = measure(config.budget, || peers::ad_trait_grad(&x));
-        report("rosenbrock_grad", n, "ad_trait-reverse", stats, Some(ops));
-
-        if n <= 10_000 {
-            check(
-                "num-dual-chunk8",
-                "gradient",
-                &peers::num_dual_gradient_chunked::<8>(&x),
-                &reference,
-            );
-            let stats = measure(config.budget, || peers::num_dual_gradient_chunked::<8>(&x));
-            report("rosenbrock_grad", n, "num-dual-chunk8", stats, Some(ops));
-            let chunked = chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x).unwrap();
-            check("chainrule-jacfwd8", "gradient", chunked.row(0), &reference);
-            let stats = measure(config.budget, || {
-                chainrule::jacfwd_chunked::<f64, 8>(|v| vec![rosenbrock(v)], &x)
-            });
-            report("rosenbrock_grad", n, "chainrule-jacfwd8", stats, Some(ops));
-        }
-
         let mut gradient = vec![0.0; n];
-        let stats = measure(config.budget, || rosenbrock_adjoint(&x, &mut gradient));
-        report("rosenbrock_grad", n, "floor-adjoint", stats, Some(ops));
-        let stats = measure(config.budget, || rosenbrock(std::hint::black_box(&x)));
+        let value = rosenbrock_adjoint(&x, &mut gradient);
+        let mut floors: Vec<(&str, Stats)> = Vec::new();
+        for &(name, system) in W1.iter().chain(if n <= 10_000 { W1_FORWARD } else { &[] }) {
+            check_output(name, &system(&x), value, &gradient);
+            let stats = measure(config.budget, || system(std::hint::black_box(&x)));
+            match name.strip_prefix("floor-adjoint-") {
+                Some(form) => floors.push((form, stats)),
+                None => report("rosenbrock_grad", n, name, stats, Some(ops)),
+            }
+        }
+        // The floor is the faster of the two hand-written adjoints.
+        let (form, stats) = floors
+            .into_iter()
+            .min_by(|a, b| a.1.median_s.total_cmp(&b.1.median_s))
+            .expect("two floor forms");
+        Record {
+            workload: "rosenbrock_grad",
+            n,
+            system: "floor-adjoint",
+            ns_per_op: Some(stats.median_s * 1e9 / ops as f64),
+            stats,
+            bytes_per_op: None,
+            peak_rss_mb: None,
+            note: Some(format!("the faster hand-written form: {form}")),
+        }
+        .print();
+        let stats = measure(config.budget, || floor_f64(std::hint::black_box(&x)));
         report("rosenbrock_grad", n, "floor-f64", stats, Some(ops));
     }
+}
+
+/// Checks a system's value and derivative against the references before
+/// it is timed.
+fn check_output(system: &str, output: &Output, value: f64, derivative: &[f64]) {
+    check(system, "value", &[output.value], &[value]);
+    check(system, "derivative", &output.derivative, derivative);
 }
 
 /// W2 in this process, for one system: record and backward timed apart,
@@ -365,41 +361,22 @@ fn w3_jvp(config: &Config) {
     let x = point(n);
     let v: Vec<f64> = (0..n).map(|i| ((i * 13 % 7) as f64 - 3.0) / 3.0).collect();
     let mut reference = vec![0.0; n];
-    rosenbrock_adjoint(&x, &mut reference);
+    let value = rosenbrock_adjoint(&x, &mut reference);
     let directional: f64 = reference.iter().zip(&v).map(|(g, v)| g * v).sum();
     let ops = ROSENBROCK_OPS_PER_TERM * (n - 1);
 
-    let ours = || chainrule::jvp(|d| vec![rosenbrock(d)], &x, &v).unwrap().1[0];
-    check("chainrule-jvp", "jvp", &[ours()], &[directional]);
-    report("jvp", n, "chainrule-jvp", measure(config.budget, ours), Some(ops));
-    check("num-dual-jvp", "jvp", &[peers::num_dual_jvp(&x, &v)], &[directional]);
-    report(
-        "jvp",
-        n,
-        "num-dual-jvp",
-        measure(config.budget, || peers::num_dual_jvp(&x, &v)),
-        Some(ops),
-    );
-    check("echidna-jvp", "jvp", &[peers::echidna_jvp(&x, &v)], &[directional]);
-    report(
-        "jvp",
-        n,
-        "echidna-jvp",
-        measure(config.budget, || peers::echidna_jvp(&x, &v)),
-        Some(ops),
-    );
-
-    macro_rules! chunked {
-        ($($k:literal),*) => {$(
-            let ours = || chainrule::jacfwd_chunked::<f64, $k>(|d| vec![rosenbrock(d)], &x).unwrap();
-            check(concat!("chainrule-chunk", $k), "gradient", ours().row(0), &reference);
-            report("forward_gradient", n, concat!("chainrule-chunk", $k), measure(config.budget, ours), None);
-            check(concat!("num-dual-chunk", $k), "gradient", &peers::num_dual_gradient_chunked::<$k>(&x), &reference);
-            let stats = measure(config.budget, || peers::num_dual_gradient_chunked::<$k>(&x));
-            report("forward_gradient", n, concat!("num-dual-chunk", $k), stats, None);
-        )*};
+    for &(name, system) in W3_JVP {
+        check_output(name, &system(&x, &v), value, &[directional]);
+        let stats = measure(config.budget, || {
+            system(std::hint::black_box(&x), std::hint::black_box(&v))
+        });
+        report("jvp", n, name, stats, Some(ops));
     }
-    chunked!(4, 8, 16);
+    for &(name, system) in W3_CHUNKED {
+        check_output(name, &system(&x), value, &reference);
+        let stats = measure(config.budget, || system(std::hint::black_box(&x)));
+        report("forward_gradient", n, name, stats, None);
+    }
 }
 
 fn w4_jacobian(config: &Config) {

@@ -1,19 +1,11 @@
 //! The peers, each called through its own recommended API.
 
 use nalgebra::{Const, DVector, SVector, U1};
-use num_dual::{Derivative, Dual2DVec64, Dual64, DualVec};
+use num_dual::{Derivative, Dual2DVec64, DualVec};
 
 use crate::functions::*;
 
 // --- echidna ---------------------------------------------------------------
-
-pub fn echidna_grad(x: &[f64]) -> Vec<f64> {
-    echidna::grad(|v: &[echidna::Reverse<f64>]| rosenbrock(v), x)
-}
-
-pub fn echidna_jvp(x: &[f64], v: &[f64]) -> f64 {
-    echidna::jvp(|d: &[echidna::Dual<f64>]| vec![rosenbrock(d)], x, v).1[0]
-}
 
 /// Row-major Jacobian of `dense_map` by echidna's `jacobian`.
 pub fn echidna_jacobian(x: &[f64], outputs: usize) -> Vec<f64> {
@@ -58,31 +50,6 @@ pub fn echidna_sparse_hessian(
 }
 
 // --- num-dual ----------------------------------------------------------------
-
-/// Gradient by forward mode, `N` directions per pass (num-dual's `DualVec`).
-pub fn num_dual_gradient_chunked<const N: usize>(x: &[f64]) -> Vec<f64> {
-    let n = x.len();
-    let mut gradient = vec![0.0; n];
-    let mut inputs: Vec<DualVec<f64, Const<N>>> = x.iter().map(|&v| DualVec::from_re(v)).collect();
-    for start in (0..n).step_by(N) {
-        let end = (start + N).min(n);
-        for j in start..end {
-            inputs[j] = DualVec::new(x[j], Derivative::derivative_generic(Const::<N>, U1, j - start));
-        }
-        let y = rosenbrock_num_dual(&inputs);
-        let eps: SVector<f64, N> = y.eps.unwrap_generic(Const::<N>, U1);
-        gradient[start..end].copy_from_slice(&eps.as_slice()[..end - start]);
-        for j in start..end {
-            inputs[j] = DualVec::from_re(x[j]);
-        }
-    }
-    gradient
-}
-
-pub fn num_dual_jvp(x: &[f64], v: &[f64]) -> f64 {
-    let inputs: Vec<Dual64> = x.iter().zip(v).map(|(&x, &v)| Dual64::new(x, v)).collect();
-    rosenbrock_num_dual(&inputs).eps
-}
 
 /// Row-major Jacobian of `dense_map` by `N`-direction forward passes.
 pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> Vec<f64> {
@@ -153,11 +120,11 @@ impl<T: ad_trait::AD> ad_trait::differentiable_function::DifferentiableFunctionT
     }
 }
 
-pub fn ad_trait_grad(x: &[f64]) -> Vec<f64> {
+pub fn ad_trait_value_and_grad(x: &[f64]) -> (f64, Vec<f64>) {
     use ad_trait::differentiable_function::ReverseAD;
     use ad_trait::function_engine::FunctionEngine;
     let f = AdTraitRosenbrock { n: x.len() };
     let engine = FunctionEngine::new(f.clone(), f, ReverseAD::new());
-    let (_, derivative) = engine.derivative(x);
-    derivative.row(0).iter().copied().collect()
+    let (value, derivative) = engine.derivative(x);
+    (value[0], derivative.row(0).iter().copied().collect())
 }
