@@ -101,13 +101,14 @@ def main():
         "(8 per Rosenbrock term, 7 per tape_stress step). Ratios are the system's time over chainrule's "
         "(above 1: chainrule is faster).",
         "",
-        "The same rule for every system: it computes and returns the function's value and its derivative "
+        "The rule for every system: it computes and returns the function's value and its derivative "
         "(both checked against the references before timing, so no system can leave its value chain to the "
         "optimiser); its Rust entry point is `#[inline(never)]`, and its inputs and outputs pass through "
-        "`std::hint::black_box`. The W1 and W3 rows follow this rule through one table of systems "
-        "(`bench/src/systems.rs`, with a test that fails if a system drops its value); `floor-adjoint` is "
-        "the faster of two hand-written adjoints (accumulating into `g[i]`, `g[i+1]`, or writing each `g[i]` "
-        "once), and the note names which.",
+        "`std::hint::black_box`. The rosenbrock_grad, jvp and forward_gradient rows follow it through one "
+        "table of systems (`bench/src/systems.rs`, with a test that fails if a system drops its value); the "
+        "other workloads check each system's derivative, and not every system there returns its value yet. "
+        "`floor-adjoint` is the faster of two hand-written adjoints (accumulating into `g[i]` and `g[i+1]`, "
+        "or writing each `g[i]` once), and the note names which.",
         "",
     ]
     for workload in workloads:
