@@ -6,7 +6,10 @@
 //! cannot carry them; instead [`ErasedElementary`] has one method per number
 //! type a program sweeps with (the scalar, `Dual`, `DualN` with 2, 4 and 8
 //! lanes), each the rule monomorphised for that type, and [`eval`] picks
-//! the method for the sweep's type by its `TypeId`.
+//! the method for the sweep's type by its `TypeId`. A vector function's
+//! work is larger and its arguments many, so [`ErasedVector`] takes the
+//! whole job (arguments, value, adjoints and result, in one
+//! [`VectorJob`]) and recognises its number type itself.
 
 use std::any::Any;
 use std::fmt;
