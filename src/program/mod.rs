@@ -112,7 +112,7 @@ mod to_nalgebra_sparse;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::custom::erased::{SharedRule, SharedVector};
+use crate::custom::erased::Shared;
 use crate::rules::{Binary, Unary};
 
 pub use colouring::{Colouring, colour_columns, star_colouring};
@@ -168,7 +168,7 @@ impl Op {
 /// run at every point, and its argument nodes (any number of them).
 #[derive(Clone)]
 pub(crate) struct CustomNode<S> {
-    pub(crate) rule: SharedRule<S>,
+    pub(crate) rule: Shared<S>,
     pub(crate) args: Vec<u32>,
 }
 
@@ -183,7 +183,7 @@ impl<S> PartialEq for CustomNode<S> {
 /// nodes and its outputs, which are the consecutive nodes from `first`.
 #[derive(Clone)]
 pub(crate) struct VectorNode<S> {
-    pub(crate) rule: SharedVector<S>,
+    pub(crate) rule: Shared<S>,
     pub(crate) args: Vec<u32>,
     pub(crate) first: u32,
     pub(crate) outputs: u32,

@@ -8,7 +8,7 @@ use super::Program;
 use super::colouring::{Colouring, colour_columns, star_colouring};
 use super::scratch::{Scratch, take_scratch};
 use super::sparsity::Sparsity;
-use crate::custom::erased::VectorJob;
+use crate::custom::erased::Job;
 use crate::error::{Result, check_len};
 use crate::reverse::TapeScalar;
 use crate::rules;
@@ -164,7 +164,7 @@ impl<S: TapeScalar> Program<S> {
                     blocks[output as usize][colour - start] += S::one();
                 }
             }
-            let mut job = VectorJob::default();
+            let mut job = Job::default();
             self.visit_backward(
                 values,
                 partials,

@@ -6,7 +6,7 @@ use super::scratch::{Scratch, take_scratch};
 use super::step::Step;
 use super::{Guard, Op, Program, VectorNode};
 use crate::api::seeded;
-use crate::custom::erased::{self, VectorJob, VectorWork};
+use crate::custom::erased::{self, Job, Work};
 use crate::error::{Error, Result, check_len};
 use crate::reverse::{Outcome, TapeScalar};
 use crate::rules::{self, Binary, Unary, chain};
@@ -48,9 +48,8 @@ impl<S: TapeScalar> Program<S> {
         values.extend_from_slice(x);
         let constant = |k: u32| <T as From<S>>::from(self.constants[k as usize]);
         let (steps, all_args) = (&self.steps[..], &self.args[..self.steps.len()]);
-        // A custom function's arguments, gathered (allocated only if used).
-        let mut gathered: Vec<T> = Vec::new();
-        let mut job = VectorJob::default();
+        // A custom function's arguments and results (allocated only if used).
+        let mut job = Job::default();
         match partials {
             None => {
                 for i in self.inputs..steps.len() {
@@ -66,7 +65,7 @@ impl<S: TapeScalar> Program<S> {
                         Step::MulAdd => arg(0).mul_add(arg(1), arg(2)),
                         Step::Unary(u) => arg(0).apply_unary(u),
                         Step::Binary(b) => arg(0).apply_binary(b, arg(1)),
-                        Step::Custom(k) => self.custom_value(k, values, &mut gathered, None),
+                        Step::Custom(k) => self.custom_value(k, values, &mut job, None),
                         Step::CustomOutput(call, 0) => {
                             self.vector_value(call, values, &mut job)?;
                             continue;
@@ -99,7 +98,7 @@ impl<S: TapeScalar> Program<S> {
                             partials.extend([da, db]);
                             v
                         }
-                        Step::Custom(k) => self.custom_value(k, values, &mut gathered, Some(partials)),
+                        Step::Custom(k) => self.custom_value(k, values, &mut job, Some(partials)),
                         Step::CustomOutput(call, 0) => {
                             self.vector_value(call, values, &mut job)?;
                             continue;
@@ -184,26 +183,36 @@ impl<S: TapeScalar> Program<S> {
     }
 
     /// The value of custom elementary function `k` from the values of its
-    /// arguments (gathered into `gathered`), and its partials if asked. Out
-    /// of line, so the sweeps' loops stay compact for the built-in steps.
+    /// arguments (gathered into `job`), and its partials appended to
+    /// `partials` if asked. Out of line, so the sweeps' loops stay compact
+    /// for the built-in steps.
     #[cold]
     #[inline(never)]
-    fn custom_value<T: Real>(&self, k: u32, values: &[T], gathered: &mut Vec<T>, partials: Option<&mut Vec<T>>) -> T {
+    fn custom_value<T: Real>(&self, k: u32, values: &[T], job: &mut Job<T>, partials: Option<&mut Vec<T>>) -> T {
         let custom = &self.customs[k as usize];
-        gathered.clear();
-        gathered.extend(custom.args.iter().map(|&a| values[a as usize]));
-        erased::eval(&*custom.rule, gathered, partials)
+        job.x.clear();
+        job.x.extend(custom.args.iter().map(|&a| values[a as usize]));
+        let work = if partials.is_some() {
+            Work::ValueAndPartials
+        } else {
+            Work::Value
+        };
+        erased::run(&*custom.rule, work, job);
+        if let Some(partials) = partials {
+            partials.extend_from_slice(&job.out[1..]);
+        }
+        job.out[0]
     }
 
     /// Computes the outputs of custom vector function `call` from the
     /// values of its arguments and appends them to `values`.
     #[cold]
     #[inline(never)]
-    fn vector_value<T: Real>(&self, call: u32, values: &mut Vec<T>, job: &mut VectorJob<T>) -> Result<()> {
+    fn vector_value<T: Real>(&self, call: u32, values: &mut Vec<T>, job: &mut Job<T>) -> Result<()> {
         let call = &self.vector_calls[call as usize];
         job.x.clear();
         job.x.extend(call.args.iter().map(|&a| values[a as usize]));
-        erased::run_vector(&*call.rule, VectorWork::Value, job);
+        erased::run(&*call.rule, Work::Value, job);
         check_call_length(call, "value", call.outputs as usize, job.out.len())?;
         values.append(&mut job.out);
         Ok(())
@@ -218,7 +227,7 @@ impl<S: TapeScalar> Program<S> {
         call: &VectorNode<S>,
         values: &[T],
         y_bar: impl Fn(usize) -> T,
-        job: &mut VectorJob<T>,
+        job: &mut Job<T>,
     ) -> Result<bool> {
         job.y_bar.clear();
         job.y_bar.extend(call.output_nodes().map(y_bar));
@@ -229,7 +238,7 @@ impl<S: TapeScalar> Program<S> {
         job.x.extend(call.args.iter().map(|&a| values[a as usize]));
         job.y.clear();
         job.y.extend_from_slice(&values[call.output_nodes()]);
-        erased::run_vector(&*call.rule, VectorWork::VectorJacobian, job);
+        erased::run(&*call.rule, Work::VectorJacobian, job);
         check_call_length(call, "vector-Jacobian product", call.args.len(), job.out.len())?;
         Ok(true)
     }
@@ -267,7 +276,7 @@ impl<S: TapeScalar> Program<S> {
         for &(node, seed) in seeds {
             adjoints[node as usize] += seed;
         }
-        let mut job = VectorJob::default();
+        let mut job = Job::default();
         self.visit_backward(
             values,
             partials,

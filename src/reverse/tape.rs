@@ -20,7 +20,7 @@
 use std::ops::Range;
 
 use crate::Real;
-use crate::custom::erased::{SharedRule, SharedVector};
+use crate::custom::erased::Shared;
 use crate::error::{Error, TapeLimit};
 use crate::reverse::call::Call;
 use crate::rules::{Binary, Unary, chain};
@@ -75,7 +75,7 @@ pub(crate) struct VectorTrace<T> {
     /// Its first output's node; the outputs are consecutive.
     pub first_output: u32,
     pub outputs: u32,
-    pub rule: SharedVector<T>,
+    pub rule: Shared<T>,
     /// Its arguments, in order.
     pub args: Vec<Arg<T>>,
 }
@@ -85,7 +85,7 @@ pub(crate) struct VectorTrace<T> {
 pub(crate) struct CustomTrace<T> {
     /// Its node.
     pub node: u32,
-    pub rule: SharedRule<T>,
+    pub rule: Shared<T>,
     /// Its arguments, in order.
     pub args: Vec<Arg<T>>,
 }
@@ -560,7 +560,7 @@ impl<T: Real> Tape<T> {
     /// Keeps the rule of the custom elementary function recorded at `node`,
     /// with its arguments, while tracing. Gives the rule back when not
     /// tracing, for the caller to drop with the tape released.
-    pub(crate) fn note_rule(&mut self, node: u32, rule: SharedRule<T>, args: Vec<Arg<T>>) -> Option<SharedRule<T>> {
+    pub(crate) fn note_rule(&mut self, node: u32, rule: Shared<T>, args: Vec<Arg<T>>) -> Option<Shared<T>> {
         match self.trace.as_mut() {
             Some(log) => {
                 log.rules.push(CustomTrace { node, rule, args });
