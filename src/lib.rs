@@ -194,7 +194,7 @@ pub use api::{
 };
 pub use custom::{Elementary, VectorRule, apply, apply_vector, custom_jvp, custom_vjp};
 pub use error::{Error, Result, TapeLimit};
-pub use forward::{Dual, DualN};
+pub use forward::{Dual, DualN, JvpBuffers};
 pub use function::{VectorFunction, jacobian_of};
 pub use matrix::Matrix;
 pub use real::Real;
