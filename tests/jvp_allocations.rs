@@ -53,7 +53,9 @@ fn a_loop_of_products_allocates_only_on_its_first_pass() {
         .collect();
     let mut buffers = JvpBuffers::new();
     let (mut values, mut tangents) = ([0.0; 2], [0.0; 2]);
-    buffers.jvp_into(rosenbrock, &x, &directions[0], &mut values, &mut tangents).unwrap();
+    buffers
+        .jvp_into(rosenbrock, &x, &directions[0], &mut values, &mut tangents)
+        .unwrap();
     let before = allocations();
     let mut checksum = 0.0;
     for v in &directions {

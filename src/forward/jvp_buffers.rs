@@ -129,7 +129,10 @@ mod tests {
             let (expected_values, expected_tangents) = crate::jvp(allocating, &x, &v).unwrap();
             buffers.jvp_into(f, &x, &v, &mut values, &mut tangents).unwrap();
             buffers.tangents_into(f, &x, &v, &mut alone).unwrap();
-            assert_eq!(values.map(f64::to_bits).to_vec(), expected_values.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+            assert_eq!(
+                values.map(f64::to_bits).to_vec(),
+                expected_values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
             assert_eq!(tangents.map(f64::to_bits), alone.map(f64::to_bits));
             assert_eq!(tangents.to_vec(), expected_tangents);
         }
@@ -140,7 +143,13 @@ mod tests {
         let mut buffers = JvpBuffers::new();
         let (mut values, mut tangents) = ([1.0; 2], [1.0; 2]);
         buffers
-            .jvp_into(|x, out| out[0] = x[0] * x[0], &[3.0], &[1.0], &mut values, &mut tangents)
+            .jvp_into(
+                |x, out| out[0] = x[0] * x[0],
+                &[3.0],
+                &[1.0],
+                &mut values,
+                &mut tangents,
+            )
             .unwrap();
         assert_eq!((values, tangents), ([9.0, 0.0], [6.0, 0.0]));
     }
@@ -150,8 +159,20 @@ mod tests {
         let mut buffers = JvpBuffers::<f64>::new();
         let (mut values, mut tangents) = ([0.0; 2], [0.0; 1]);
         let wrong_direction = buffers.tangents_into(|_, _| {}, &[1.0, 2.0], &[1.0], &mut tangents);
-        assert!(matches!(wrong_direction, Err(crate::Error::LengthMismatch { what: "tangent vector", .. })));
+        assert!(matches!(
+            wrong_direction,
+            Err(crate::Error::LengthMismatch {
+                what: "tangent vector",
+                ..
+            })
+        ));
         let wrong_buffer = buffers.jvp_into(|_, _| {}, &[1.0], &[1.0], &mut values, &mut tangents);
-        assert!(matches!(wrong_buffer, Err(crate::Error::LengthMismatch { what: "tangent buffer", .. })));
+        assert!(matches!(
+            wrong_buffer,
+            Err(crate::Error::LengthMismatch {
+                what: "tangent buffer",
+                ..
+            })
+        ));
     }
 }
