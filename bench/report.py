@@ -106,7 +106,10 @@ def main():
         "optimiser); its Rust entry point is `#[inline(never)]`, and its inputs and outputs pass through "
         "`std::hint::black_box`. The rosenbrock_grad, jvp and forward_gradient rows follow it through one "
         "table of systems (`bench/src/systems.rs`, with a test that fails if a system drops its value); the "
-        "other workloads check each system's derivative, and not every system there returns its value yet. "
+        "other workloads check each system's derivative and pass inputs and results through `black_box`, but "
+        "not every system there returns its value yet (a Jacobian or Hessian needs every intermediate value "
+        "but the outputs', so only the last operations' values are at stake). "
+        "`chainrule-jvp-buffers` is `JvpBuffers::jvp_into`: the same product into reused buffers. "
         "`floor-adjoint` is the faster of two hand-written adjoints (accumulating into `g[i]` and `g[i+1]`, "
         "or writing each `g[i]` once), and the note names which.",
         "",

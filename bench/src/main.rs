@@ -420,21 +420,23 @@ fn w4_jacobian(config: &Config) {
         check("chainrule-jacobian_of", "jacobian", auto().as_slice(), flat);
         record("chainrule-jacobian_of", measure(config.budget, auto));
         // The auto mode on a `Var` closure: one recording, swept by shape.
-        let recorded = || chainrule::jacobian(|v| dense_map(v, m), &x).unwrap();
+        let recorded = || chainrule::jacobian(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap();
         check("chainrule-jacobian", "jacobian", recorded().as_slice(), flat);
         record("chainrule-jacobian", measure(config.budget, recorded));
-        let forward = || chainrule::jacfwd(|v| dense_map(v, m), &x).unwrap();
+        let forward = || chainrule::jacfwd(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap();
         check("chainrule-jacfwd", "jacobian", forward().as_slice(), flat);
         record("chainrule-jacfwd", measure(config.budget, forward));
         record(
             "chainrule-jacrev",
-            measure(config.budget, || chainrule::jacrev(|v| dense_map(v, m), &x).unwrap()),
+            measure(config.budget, || {
+                chainrule::jacrev(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap()
+            }),
         );
 
-        let num_dual = || peers::num_dual_jacobian_chunked::<8>(&x, m);
+        let num_dual = || peers::num_dual_jacobian_chunked::<8>(std::hint::black_box(&x), m);
         check("num-dual-chunk8", "jacobian", &num_dual(), flat);
         record("num-dual-chunk8", measure(config.budget, num_dual));
-        let echidna = || peers::echidna_jacobian(&x, m);
+        let echidna = || peers::echidna_jacobian(std::hint::black_box(&x), m);
         check("echidna-forward", "jacobian", &echidna(), flat);
         record("echidna-forward", measure(config.budget, echidna));
     }
