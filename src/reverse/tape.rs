@@ -600,10 +600,42 @@ impl<T: Real> Tape<T> {
         for (node, seed) in seeds {
             work[node as usize] += seed;
         }
-        if T::PRIMITIVE {
-            sweep_edges_backward(&self.parents, &self.partials, work);
-        } else {
-            sweep_nodes_backward(&self.parents, &self.partials, work);
+        // Node by node from the last: a node's adjoint is final once every
+        // later node has been swept, and its edges are the run of edges ending
+        // at the one flagged FIRST.
+        let mut edge = self.parents.len();
+        let mut node = self.nodes as usize - 1;
+        while edge > 0 {
+            let adjoint = work[node];
+            node -= 1;
+            if adjoint.is_zero() {
+                // Nothing flows back: skip this node's edges.
+                loop {
+                    edge -= 1;
+                    if self.parents[edge] & FIRST != 0 {
+                        break;
+                    }
+                }
+            } else if adjoint.is_plain_finite() {
+                // A finite adjoint times any partial is already the strong-zero product.
+                loop {
+                    edge -= 1;
+                    let parent = self.parents[edge];
+                    work[(parent & INDEX) as usize] += self.partials[edge] * adjoint;
+                    if parent & FIRST != 0 {
+                        break;
+                    }
+                }
+            } else {
+                loop {
+                    edge -= 1;
+                    let parent = self.parents[edge];
+                    work[(parent & INDEX) as usize] += chain(self.partials[edge], adjoint);
+                    if parent & FIRST != 0 {
+                        break;
+                    }
+                }
+            }
         }
         // The sink collects the inputs' zero contributions; it has no adjoint.
         work[0] = T::zero();
@@ -751,73 +783,6 @@ impl<T: Real> Tape<T> {
 /// `target += partial · incoming`, lane by lane, with the strong zero of
 /// [`chain`]. A finite nonzero partial times anything is already the
 /// strong-zero product, so that case is a plain loop the compiler vectorizes.
-/// The backward sweep on primitive floats: edge by edge from the last,
-/// with no branch on the common path, so the loop runs at the speed of
-/// its loads and stores rather than of its branch predictions.
-///
-/// The edge's node (whose adjoint it carries back) is tracked by
-/// counting FIRST flags, not found by an inner loop per node. Each term
-/// is the plain product `partial · adjoint`, which is the strong-zero
-/// product of [`chain`] unless it is NaN (then it is recomputed, a branch
-/// almost never taken); a node whose adjoint is zero adds −0, which
-/// leaves every sum unchanged, exactly as skipping its edges would.
-fn sweep_edges_backward<T: Real>(parents: &[u32], partials: &[T], work: &mut [T]) {
-    let Some(mut node) = work.len().checked_sub(1) else {
-        return;
-    };
-    for (&parent, &partial) in parents.iter().zip(partials).rev() {
-        let adjoint = work[node];
-        let mut term = partial * adjoint;
-        if term.is_nan() {
-            term = chain(partial, adjoint);
-        }
-        if adjoint.is_zero() {
-            term = -T::zero();
-        }
-        work[(parent & INDEX) as usize] += term;
-        node = node.wrapping_sub((parent >> 31) as usize);
-    }
-}
-
-/// The backward sweep on any scalar: node by node from the last. A node's
-/// adjoint is final once every later node has been swept, and its edges are
-/// the run of edges ending at the one flagged FIRST; a zero adjoint skips
-/// them, and a finite one needs no strong-zero guard.
-fn sweep_nodes_backward<T: Real>(parents: &[u32], partials: &[T], work: &mut [T]) {
-    let mut edge = parents.len();
-    let mut node = work.len().saturating_sub(1);
-    while edge > 0 {
-        let adjoint = work[node];
-        node = node.wrapping_sub(1);
-        if adjoint.is_zero() {
-            loop {
-                edge -= 1;
-                if parents[edge] & FIRST != 0 {
-                    break;
-                }
-            }
-        } else if adjoint.is_plain_finite() {
-            loop {
-                edge -= 1;
-                let parent = parents[edge];
-                work[(parent & INDEX) as usize] += partials[edge] * adjoint;
-                if parent & FIRST != 0 {
-                    break;
-                }
-            }
-        } else {
-            loop {
-                edge -= 1;
-                let parent = parents[edge];
-                work[(parent & INDEX) as usize] += chain(partials[edge], adjoint);
-                if parent & FIRST != 0 {
-                    break;
-                }
-            }
-        }
-    }
-}
-
 #[inline(always)]
 fn add_scaled<T: Real, const K: usize>(target: &mut [T; K], partial: T, incoming: &[T; K]) {
     if partial.is_plain_finite() && !partial.is_zero() {
@@ -865,60 +830,6 @@ mod tests {
         tape.sweep_forward([(vx, 1.0)]);
         let tangents = tape.swept();
         assert_eq!(tangents[v4 as usize], 6f64.cos() * y);
-    }
-
-    #[test]
-    fn edge_sweep_matches_node_sweep_bit_for_bit() {
-        // Random tapes whose partials and seeds include 0, −0, ∞, NaN and
-        // subnormals: the branch-free edge sweep of primitive floats must
-        // give exactly the node-by-node sweep's adjoints, signs of zero too.
-        let specials = [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            2.5,
-            -7.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            1e-310,
-        ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
-        for _ in 0..200 {
-            let nodes = 2 + next(40);
-            let (mut parents, mut partials) = (Vec::new(), Vec::new());
-            for node in 1..nodes {
-                for k in 0..1 + next(3) {
-                    let parent = if node == 1 { 0 } else { next(node) } as u32;
-                    parents.push(if k == 0 { parent | FIRST } else { parent });
-                    partials.push(specials[next(specials.len())]);
-                }
-            }
-            let mut seeds = vec![0.0; nodes];
-            for _ in 0..1 + next(3) {
-                seeds[1 + next(nodes - 1)] = specials[next(specials.len())];
-            }
-            let (mut by_edges, mut by_nodes) = (seeds.clone(), seeds);
-            sweep_edges_backward(&parents, &partials, &mut by_edges);
-            sweep_nodes_backward(&parents, &partials, &mut by_nodes);
-            let bits = |v: &[f64]| {
-                v.iter()
-                    .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(
-                bits(&by_edges),
-                bits(&by_nodes),
-                "parents {parents:?} partials {partials:?}"
-            );
-        }
     }
 
     #[test]
