@@ -96,6 +96,7 @@
 //!   the conventions at non-differentiable points (`|x|` at 0, ties of `max`,
 //!   `sqrt` at 0, `powf` at 0, NaN and ∞).
 //! - [`forward`]: [`Dual`] and [`DualN`] numbers; they nest (`Dual<Dual<f64>>`).
+//!   [`JvpBuffers`] runs Jacobian-vector products in a loop without allocating.
 //! - [`reverse`]: the tape, [`Recording`] and [`Var`]. Each thread records on
 //!   its own tape; one recording can be swept backward (adjoints) and forward
 //!   (tangents).
