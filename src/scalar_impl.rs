@@ -18,6 +18,10 @@
 //!   `==` and the orderings, so a traced recording can keep the branches
 //!   its code took (a no-op for dual numbers).
 //!
+//! Primitive floats run these inlined; nested numbers (`Dual<Var>`, ...)
+//! run each as one out-of-line call (see the `run_*` methods the macro
+//! writes), so long functions build quickly at any nesting.
+//!
 //! Writing it once keeps `Dual`, `DualN` and `Var` from growing three copies
 //! of sixty methods that could drift apart.
 
@@ -25,18 +29,62 @@
 /// `[$($gen)*]` are the impl generics, e.g. `[T: Real, const N: usize]`.
 macro_rules! impl_real_number {
     ([$($gen:tt)*] $ty:ty, $s:ty) => {
+        /// Where each operation runs: inlined on primitive floats, whose
+        /// operations are a few instructions; out of line, one call per
+        /// operation with the operation a runtime argument, on nested
+        /// numbers (`Dual<Var>`, `Var<DualN>`, ...). There every operation is
+        /// several operations of the inner type, each again several, and
+        /// inlining them all into a user's function multiplies its size and
+        /// build time (a 90-operation function at `Dual<Var<f64>>` took 425 s
+        /// to build; `bench/compile_time.py`). The test is a constant, so
+        /// each type keeps one of the two paths.
+        impl<$($gen)*> $ty {
+            #[inline(always)]
+            fn run_unary(self, op: $crate::rules::Unary) -> Self {
+                #[inline(never)]
+                fn outlined<$($gen)*>(x: $ty, op: $crate::rules::Unary) -> $ty {
+                    x.lift_unary(op)
+                }
+                if <$s as $crate::Real>::PRIMITIVE { self.lift_unary(op) } else { outlined(self, op) }
+            }
+            #[inline(always)]
+            fn run_binary(self, op: $crate::rules::Binary, other: Self) -> Self {
+                #[inline(never)]
+                fn outlined<$($gen)*>(x: $ty, op: $crate::rules::Binary, y: $ty) -> $ty {
+                    x.lift_binary(op, y)
+                }
+                if <$s as $crate::Real>::PRIMITIVE { self.lift_binary(op, other) } else { outlined(self, op, other) }
+            }
+            #[inline(always)]
+            fn run_mul_add(self, a: Self, b: Self) -> Self {
+                #[inline(never)]
+                fn outlined<$($gen)*>(x: $ty, a: $ty, b: $ty) -> $ty {
+                    x.lift_mul_add(a, b)
+                }
+                if <$s as $crate::Real>::PRIMITIVE { self.lift_mul_add(a, b) } else { outlined(self, a, b) }
+            }
+            #[inline(always)]
+            fn run_strong_mul(self, other: Self) -> Self {
+                #[inline(never)]
+                fn outlined<$($gen)*>(x: $ty, y: $ty) -> $ty {
+                    x.lift_strong_mul(y)
+                }
+                if <$s as $crate::Real>::PRIMITIVE { self.lift_strong_mul(other) } else { outlined(self, other) }
+            }
+        }
+
         impl<$($gen)*> $crate::Real for $ty {
             #[inline(always)]
             fn apply_unary(self, op: $crate::rules::Unary) -> Self {
-                self.lift_unary(op)
+                self.run_unary(op)
             }
             #[inline(always)]
             fn apply_binary(self, op: $crate::rules::Binary, other: Self) -> Self {
-                self.lift_binary(op, other)
+                self.run_binary(op, other)
             }
             #[inline(always)]
             fn strong_mul(self, incoming: Self) -> Self {
-                self.lift_strong_mul(incoming)
+                self.run_strong_mul(incoming)
             }
             #[inline(always)]
             fn apply_elementary<E: $crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
@@ -143,7 +191,7 @@ macro_rules! impl_real_number {
             type Output = Self;
             #[inline(always)]
             fn neg(self) -> Self {
-                self.lift_unary($crate::rules::Unary::Neg)
+                self.run_unary($crate::rules::Unary::Neg)
             }
         }
 
@@ -186,17 +234,17 @@ macro_rules! impl_real_number {
             }
             #[inline(always)]
             fn mul_add(self, a: Self, b: Self) -> Self {
-                self.lift_mul_add(a, b)
+                self.run_mul_add(a, b)
             }
             #[inline(always)]
             fn powi(self, n: i32) -> Self {
-                self.lift_unary($crate::rules::Unary::Powi(n))
+                self.run_unary($crate::rules::Unary::Powi(n))
             }
             fn to_degrees(self) -> Self {
-                self.lift_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToDegrees))
+                self.run_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToDegrees))
             }
             fn to_radians(self) -> Self {
-                self.lift_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToRadians))
+                self.run_unary($crate::rules::Unary::Scale($crate::rules::ScaleBy::ToRadians))
             }
             #[allow(deprecated)]
             fn abs_sub(self, other: Self) -> Self {
@@ -213,26 +261,26 @@ macro_rules! impl_real_number {
             type Output = Self;
             #[inline(always)]
             fn $method(self, rhs: Self) -> Self {
-                self.lift_binary($crate::rules::Binary::$op, rhs)
+                self.run_binary($crate::rules::Binary::$op, rhs)
             }
         }
         impl<$($gen)*> ::core::ops::$trait<$s> for $ty {
             type Output = Self;
             #[inline(always)]
             fn $method(self, rhs: $s) -> Self {
-                self.lift_binary($crate::rules::Binary::$op, Self::constant(rhs))
+                self.run_binary($crate::rules::Binary::$op, Self::constant(rhs))
             }
         }
         impl<$($gen)*> ::core::ops::$assign for $ty {
             #[inline(always)]
             fn $assign_method(&mut self, rhs: Self) {
-                *self = self.lift_binary($crate::rules::Binary::$op, rhs);
+                *self = self.run_binary($crate::rules::Binary::$op, rhs);
             }
         }
         impl<$($gen)*> ::core::ops::$assign<$s> for $ty {
             #[inline(always)]
             fn $assign_method(&mut self, rhs: $s) {
-                *self = self.lift_binary($crate::rules::Binary::$op, Self::constant(rhs));
+                *self = self.run_binary($crate::rules::Binary::$op, Self::constant(rhs));
             }
         }
     };
@@ -258,14 +306,14 @@ macro_rules! impl_real_number {
     (@unary; $($name:ident $op:ident),* $(,)?) => {$(
         #[inline(always)]
         fn $name(self) -> Self {
-            self.lift_unary($crate::rules::Unary::$op)
+            self.run_unary($crate::rules::Unary::$op)
         }
     )*};
 
     (@binary; $($name:ident $op:ident),* $(,)?) => {$(
         #[inline(always)]
         fn $name(self, other: Self) -> Self {
-            self.lift_binary($crate::rules::Binary::$op, other)
+            self.run_binary($crate::rules::Binary::$op, other)
         }
     )*};
 }
@@ -285,7 +333,7 @@ macro_rules! impl_scalar_on_left {
             type Output = $ty;
             #[inline(always)]
             fn $method(self, rhs: $ty) -> $ty {
-                <$ty>::constant(self).lift_binary($crate::rules::Binary::$op, rhs)
+                <$ty>::constant(self).run_binary($crate::rules::Binary::$op, rhs)
             }
         }
     };

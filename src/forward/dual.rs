@@ -71,43 +71,42 @@ impl<T: Real> Dual<T> {
 
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
-        if !T::PRIMITIVE {
-            return nested::unary(self, op);
-        }
         let (value, slope) = rules::unary(op, self.value);
         // On primitive floats, plain arithmetic first and the strong-zero
         // guard only when a NaN says a 0·∞ may have happened (see
-        // `Real::PRIMITIVE`). Nested numbers went to `nested`, which takes
-        // the guarded product straight away: computing both would record twice.
-        let plain = slope * self.tangent;
-        let tangent = if plain.is_nan() {
-            chain(slope, self.tangent)
+        // `Real::PRIMITIVE`). Composite tangents (tape variables, duals) go
+        // straight to the guarded product: computing both would record twice.
+        let tangent = if T::PRIMITIVE {
+            let plain = slope * self.tangent;
+            if plain.is_nan() {
+                chain(slope, self.tangent)
+            } else {
+                plain
+            }
         } else {
-            plain
+            chain(slope, self.tangent)
         };
         Dual { value, tangent }
     }
 
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::binary(self, op, other);
-        }
         let (value, da, db) = rules::binary(op, self.value, other.value);
-        let plain = da * self.tangent + db * other.tangent;
-        let tangent = if plain.is_nan() {
-            chain(da, self.tangent) + chain(db, other.tangent)
+        let tangent = if T::PRIMITIVE {
+            let plain = da * self.tangent + db * other.tangent;
+            if plain.is_nan() {
+                chain(da, self.tangent) + chain(db, other.tangent)
+            } else {
+                plain
+            }
         } else {
-            plain
+            chain(da, self.tangent) + chain(db, other.tangent)
         };
         Dual { value, tangent }
     }
 
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::mul_add(self, a, b);
-        }
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
         let tangent = chain(d_self, self.tangent) + chain(d_a, a.tangent) + chain(d_b, b.tangent);
         Dual { value, tangent }
@@ -168,14 +167,6 @@ impl<T: Real> Dual<T> {
     /// product rule.
     #[inline(always)]
     fn lift_strong_mul(self, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::strong_mul(self, other);
-        }
-        self.strong_mul_inline(other)
-    }
-
-    #[inline(always)]
-    fn strong_mul_inline(self, other: Self) -> Self {
         if self.is_exact_zero() || other.is_exact_zero() {
             return Dual::constant(T::zero());
         }
@@ -183,53 +174,6 @@ impl<T: Real> Dual<T> {
             value: chain(self.value, other.value),
             tangent: chain(other.value, self.tangent) + chain(self.value, other.tangent),
         }
-    }
-}
-
-/// The operations of dual numbers over nested numbers (tape variables,
-/// duals of duals), out of line.
-///
-/// Each is several operations of the inner type, each of those again
-/// several: inlined everywhere, a user's function of a few hundred
-/// operations instantiated at `Dual<Var<f64>>` grows to tens of thousands
-/// of instructions and takes minutes to compile. Here each operation is one
-/// call, with the operation a runtime argument, so every nesting compiles
-/// one copy of the rules. Primitive floats keep the inlined paths above.
-mod nested {
-    use super::Dual;
-    use crate::Real;
-    use crate::rules::{self, Binary, Unary, chain};
-
-    #[inline(never)]
-    pub(super) fn unary<T: Real>(x: Dual<T>, op: Unary) -> Dual<T> {
-        let (value, slope) = rules::unary(op, x.value);
-        Dual {
-            value,
-            tangent: chain(slope, x.tangent),
-        }
-    }
-
-    #[inline(never)]
-    pub(super) fn binary<T: Real>(x: Dual<T>, op: Binary, y: Dual<T>) -> Dual<T> {
-        let (value, dx, dy) = rules::binary(op, x.value, y.value);
-        Dual {
-            value,
-            tangent: chain(dx, x.tangent) + chain(dy, y.tangent),
-        }
-    }
-
-    #[inline(never)]
-    pub(super) fn mul_add<T: Real>(x: Dual<T>, a: Dual<T>, b: Dual<T>) -> Dual<T> {
-        let (value, dx, da, db) = rules::mul_add(x.value, a.value, b.value);
-        Dual {
-            value,
-            tangent: chain(dx, x.tangent) + chain(da, a.tangent) + chain(db, b.tangent),
-        }
-    }
-
-    #[inline(never)]
-    pub(super) fn strong_mul<T: Real>(x: Dual<T>, y: Dual<T>) -> Dual<T> {
-        x.strong_mul_inline(y)
     }
 }
 

@@ -99,14 +99,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
 
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
-        if !T::PRIMITIVE {
-            return nested::unary(self, op);
-        }
-        self.unary_inline(op)
-    }
-
-    #[inline(always)]
-    fn unary_inline(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
         if !self.moves() {
             return DualN::constant(value);
@@ -120,14 +112,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
 
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::binary(self, op, other);
-        }
-        self.binary_inline(op, other)
-    }
-
-    #[inline(always)]
-    fn binary_inline(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
@@ -150,14 +134,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
 
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::mul_add(self, a, b);
-        }
-        self.mul_add_inline(a, b)
-    }
-
-    #[inline(always)]
-    fn mul_add_inline(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
         let tangents = std::array::from_fn(|k| {
             chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
@@ -244,14 +220,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
     /// product, tangents by the product rule, skipping factors that do not move.
     #[inline(always)]
     fn lift_strong_mul(self, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::strong_mul(self, other);
-        }
-        self.strong_mul_inline(other)
-    }
-
-    #[inline(always)]
-    fn strong_mul_inline(self, other: Self) -> Self {
         let value = chain(self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
@@ -266,35 +234,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
             tangents,
             moving: true,
         }
-    }
-}
-
-/// The operations of `DualN` over nested numbers (`DualN<Var>`), out of
-/// line, for the reason given at `Dual`'s: each is one call, with the
-/// operation a runtime argument; primitive floats keep the inlined paths.
-mod nested {
-    use super::DualN;
-    use crate::Real;
-    use crate::rules::{Binary, Unary};
-
-    #[inline(never)]
-    pub(super) fn unary<T: Real, const N: usize>(x: DualN<T, N>, op: Unary) -> DualN<T, N> {
-        x.unary_inline(op)
-    }
-
-    #[inline(never)]
-    pub(super) fn binary<T: Real, const N: usize>(x: DualN<T, N>, op: Binary, y: DualN<T, N>) -> DualN<T, N> {
-        x.binary_inline(op, y)
-    }
-
-    #[inline(never)]
-    pub(super) fn mul_add<T: Real, const N: usize>(x: DualN<T, N>, a: DualN<T, N>, b: DualN<T, N>) -> DualN<T, N> {
-        x.mul_add_inline(a, b)
-    }
-
-    #[inline(never)]
-    pub(super) fn strong_mul<T: Real, const N: usize>(x: DualN<T, N>, y: DualN<T, N>) -> DualN<T, N> {
-        x.strong_mul_inline(y)
     }
 }
 

@@ -135,14 +135,6 @@ impl<T: TapeScalar> Var<T> {
 
     #[inline(always)]
     fn lift_unary(self, op: Unary) -> Self {
-        if !T::PRIMITIVE {
-            return nested::unary(self, op);
-        }
-        self.unary_inline(op)
-    }
-
-    #[inline(always)]
-    fn unary_inline(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
         if self.index == 0 {
             return Var::constant(value);
@@ -160,14 +152,6 @@ impl<T: TapeScalar> Var<T> {
 
     #[inline(always)]
     fn lift_binary(self, op: Binary, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::binary(self, op, other);
-        }
-        self.binary_inline(op, other)
-    }
-
-    #[inline(always)]
-    fn binary_inline(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         self.record_binary(other, value, da, db, op)
     }
@@ -178,14 +162,6 @@ impl<T: TapeScalar> Var<T> {
     /// ∞) and whose partials are the product rule's.
     #[inline(always)]
     fn lift_strong_mul(self, other: Self) -> Self {
-        if !T::PRIMITIVE {
-            return nested::strong_mul(self, other);
-        }
-        self.strong_mul_inline(other)
-    }
-
-    #[inline(always)]
-    fn strong_mul_inline(self, other: Self) -> Self {
         if self.is_exact_zero() || other.is_exact_zero() {
             return Var::constant(T::zero());
         }
@@ -374,33 +350,6 @@ impl<T: TapeScalar> Var<T> {
         }
         let index = on_tape!(T, |tape| tape.record_n(&edges[..count], value, op, trace));
         Var::from_parts(value, index, generation)
-    }
-}
-
-/// The operations of tape variables over nested numbers (`Var<Dual>`,
-/// `Var<DualN>`), out of line: each records a node whose value and partials
-/// are several operations of the inner type, and inlining all of that into
-/// every operation of a user's function multiplies its size and build time.
-/// Here each operation is one call, with the operation a runtime argument;
-/// `Var<f64>` and `Var<f32>` keep the inlined recording path.
-mod nested {
-    use super::Var;
-    use crate::TapeScalar;
-    use crate::rules::{Binary, Unary};
-
-    #[inline(never)]
-    pub(super) fn unary<T: TapeScalar>(x: Var<T>, op: Unary) -> Var<T> {
-        x.unary_inline(op)
-    }
-
-    #[inline(never)]
-    pub(super) fn binary<T: TapeScalar>(x: Var<T>, op: Binary, y: Var<T>) -> Var<T> {
-        x.binary_inline(op, y)
-    }
-
-    #[inline(never)]
-    pub(super) fn strong_mul<T: TapeScalar>(x: Var<T>, y: Var<T>) -> Var<T> {
-        x.strong_mul_inline(y)
     }
 }
 
