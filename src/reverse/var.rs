@@ -208,16 +208,21 @@ impl<T: TapeScalar> Var<T> {
         Var::from_parts(value, index, generation)
     }
 
+    /// Whether a custom function of `args` lands on a traced recording: some
+    /// argument is recorded, and the tape keeps a trace.
+    fn traced(args: &[Self]) -> bool {
+        args.iter().any(|a| a.index != 0) && with_tape(|tape: &mut Tape<T>| tape.trace().is_some())
+    }
+
     /// A custom elementary function: value and partials on the values, one
     /// node whose edges carry the partials (constant arguments get none).
     fn lift_elementary<E: crate::custom::Elementary<K>, const K: usize>(f: &E, args: [Self; K]) -> Self {
         let values = args.map(|a| a.value);
         // The user's code runs before the tape is reached (see `with_tape`).
         let (value, partials) = (T::apply_elementary(f, values), T::elementary_partials(f, values));
-        let traced = args.iter().any(|a| a.index != 0) && with_tape(|tape: &mut Tape<T>| tape.trace().is_some());
         // A traced recording keeps the rule (cloned here, with the tape
         // released), so a recorded program can run it again.
-        let rule = traced.then(|| crate::custom::erased::erase::<T, E, K>(f));
+        let rule = Self::traced(&args).then(|| crate::custom::erased::erase::<T, E, K>(f));
         let var = Self::record_edges(args, partials, value, NodeOp::Custom(E::NAME), TraceArgs::none);
         if let Some(rule) = rule {
             let trace_args = args.iter().map(|a| a.arg()).collect();
@@ -246,10 +251,9 @@ impl<T: TapeScalar> Var<T> {
         let values: Vec<T> = args.iter().map(|a| a.value).collect();
         // The user's code runs before the tape is reached (see `with_tape`).
         let outputs = T::apply_vector(f, &values);
-        let traced = args.iter().any(|a| a.index != 0) && with_tape(|tape: &mut Tape<T>| tape.trace().is_some());
         // A traced recording keeps the rule (cloned here, with the tape
         // released), so a recorded program can run it again.
-        let kept = traced.then(|| crate::custom::erased::erase_vector::<T, F>(f));
+        let kept = Self::traced(args).then(|| crate::custom::erased::erase_vector::<T, F>(f));
         let (x, y) = (Rc::new(values), Rc::new(outputs.clone()));
         let pullback: Callback<T> = {
             let (f, x, y) = (f.clone(), Rc::clone(&x), Rc::clone(&y));
