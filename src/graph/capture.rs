@@ -218,8 +218,15 @@ impl Graph {
     /// What node `i` computes, in terms of its arguments' ids, e.g.
     /// `ln(v-1)`, `v-1 × v0`, or the input's name.
     pub fn definition(&self, i: usize) -> String {
+        self.definition_with(i, |a| self.id(a))
+    }
+
+    /// What node `i` computes, with each argument written by `name` (given
+    /// the argument's node index): [`definition`](Graph::definition) with
+    /// ids, or the same formula with the arguments' values.
+    pub fn definition_with(&self, i: usize, name: impl Fn(usize) -> String) -> String {
         let node = &self.nodes[i];
-        let arg = |k: usize| self.id(node.args[k]);
+        let arg = |k: usize| name(node.args[k]);
         match node.op {
             GraphOp::Input(k) => self.input_names[k].clone(),
             GraphOp::Constant => format_number(node.value),
@@ -277,6 +284,13 @@ impl Graph {
     /// # Errors
     /// [`Error::LengthMismatch`] unless there is one seed per output.
     pub fn adjoints(&self, seeds: &[f64]) -> Result<Vec<f64>> {
+        self.adjoints_observed(seeds, |_| {})
+    }
+
+    /// [`adjoints`](Graph::adjoints), calling `observe` after each edge's
+    /// contribution is added, so a walkthrough can show every step of the
+    /// sweep it describes.
+    pub(crate) fn adjoints_observed(&self, seeds: &[f64], mut observe: impl FnMut(EdgeStep)) -> Result<Vec<f64>> {
         check_len("output seeds", self.outputs.len(), seeds.len())?;
         let mut adjoints = vec![0.0; self.nodes.len()];
         for (&output, &seed) in self.outputs.iter().zip(seeds) {
@@ -284,12 +298,34 @@ impl Graph {
         }
         for (i, node) in self.nodes.iter().enumerate().rev() {
             let adjoint = adjoints[i];
-            for (&a, &p) in node.args.iter().zip(&node.partials) {
-                adjoints[a] += chain(p, adjoint);
+            for (slot, (&a, &p)) in node.args.iter().zip(&node.partials).enumerate() {
+                let contribution = chain(p, adjoint);
+                adjoints[a] += contribution;
+                observe(EdgeStep {
+                    node: i,
+                    slot,
+                    adjoint,
+                    contribution,
+                    accumulated: adjoints[a],
+                });
             }
         }
         Ok(adjoints)
     }
+}
+
+/// One edge of a backward sweep: node `node`'s adjoint pushed to its
+/// argument in slot `slot`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EdgeStep {
+    pub node: usize,
+    pub slot: usize,
+    /// The adjoint of `node`.
+    pub adjoint: f64,
+    /// `chain(∂node/∂arg, adjoint)`, added to the argument's adjoint.
+    pub contribution: f64,
+    /// The argument's adjoint after the addition.
+    pub accumulated: f64,
 }
 
 /// Renumbers the nodes by depth (inputs, then constants, at depth 0; each

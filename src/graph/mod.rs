@@ -27,10 +27,18 @@
 //! ```
 
 mod capture;
+mod chain;
 mod dot;
+#[cfg(feature = "html")]
+mod page;
 mod svg;
 mod trace;
+mod walkthrough;
 
 pub use capture::{Graph, GraphNode, GraphOp, capture, format_number};
+pub use chain::{ChainStage, ChainView};
+#[cfg(feature = "html")]
+pub use page::Page;
 pub use svg::{NodeStyle, Picture, PictureNode};
 pub use trace::{Trace, TraceStep};
+pub use walkthrough::{Sweep, SweepDirection, WalkNode, WalkStep, Walkthrough};

@@ -11,6 +11,10 @@
 //! column, nodes are ordered by the mean row of their arguments, which keeps
 //! most edges short and uncrossed. Everything is a loop over the nodes in
 //! evaluation order, so a graph of thousands of nodes draws in milliseconds.
+//!
+//! Elements carry ids an interactive page can address: box `n{i}` (class
+//! `node`), its lines `f{k}`, the edge into node `i` from its argument `k`
+//! `e{i}-{k}` and that edge's label `l{i}-{k}`.
 
 use std::fmt::Write;
 
@@ -103,19 +107,15 @@ impl Graph {
             .zip(self.nodes())
             .enumerate()
             .map(|(i, (step, node))| {
-                let mut lines = vec![(format!("value {}", format_number(step.value)), "#111827")];
+                let [value_colour, tangent_colour, adjoint_colour] = FIELD_COLOURS;
+                let mut lines = vec![(format!("value {}", format_number(step.value)), value_colour)];
                 if let Some(t) = step.tangent {
-                    lines.push((format!("tangent {}", format_number(t)), "#2563eb"));
+                    lines.push((format!("tangent {}", format_number(t)), tangent_colour));
                 }
                 if let Some(a) = step.adjoint {
-                    lines.push((format!("adjoint {}", format_number(a)), "#dc2626"));
+                    lines.push((format!("adjoint {}", format_number(a)), adjoint_colour));
                 }
-                let style = match node.op {
-                    GraphOp::Input(_) => NodeStyle::Input,
-                    GraphOp::Constant => NodeStyle::Constant,
-                    _ if self.outputs().contains(&i) => NodeStyle::Output,
-                    _ => NodeStyle::Operation,
-                };
+                let style = self.node_style(i);
                 PictureNode {
                     title: format!("{} = {}", step.id, step.definition),
                     lines,
@@ -137,6 +137,21 @@ impl Graph {
                  An adjoint is the sum, over out-edges, of label × adjoint at the arrow's head."
             ),
             nodes,
+        }
+    }
+}
+
+/// Colours of the value, tangent and adjoint lines (contrast ≥ 4.5:1 on white).
+pub(crate) const FIELD_COLOURS: [&str; 3] = ["#111827", "#1d4ed8", "#b91c1c"];
+
+impl Graph {
+    /// How node `i` is drawn: inputs, constants, outputs and the rest.
+    pub(crate) fn node_style(&self, i: usize) -> NodeStyle {
+        match self.nodes()[i].op {
+            GraphOp::Input(_) => NodeStyle::Input,
+            GraphOp::Constant => NodeStyle::Constant,
+            _ if self.outputs().contains(&i) => NodeStyle::Output,
+            _ => NodeStyle::Operation,
         }
     }
 }
@@ -204,7 +219,7 @@ impl Picture {
                 let bend = (x2 - x1).abs().max(40.0) / 2.0;
                 let _ = writeln!(
                     svg,
-                    r#"<path d="M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}" marker-end="url(#arrow)"/>"#,
+                    r#"<path id="e{i}-{k}" d="M{x1:.1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2:.1},{y2:.1}" marker-end="url(#arrow)"/>"#,
                     x1 + bend,
                     x2 - bend
                 );
@@ -212,7 +227,7 @@ impl Picture {
                     let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
                     let _ = writeln!(
                         labels,
-                        r##"<text x="{mx:.1}" y="{:.1}" text-anchor="middle" fill="#b45309" font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
+                        r##"<text id="l{i}-{k}" x="{mx:.1}" y="{:.1}" text-anchor="middle" fill="#b45309" font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
                         my - 3.0,
                         escape(label)
                     );
@@ -239,7 +254,7 @@ impl Picture {
             };
             let _ = writeln!(
                 svg,
-                r#"<g><title>{}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_WIDTH}" height="{box_height:.1}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"/>"#,
+                r#"<g class="node" id="n{i}"><title>{}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_WIDTH}" height="{box_height:.1}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{stroke_width}"/>"#,
                 escape(&node.title)
             );
             let mut line_y = y + LINE_HEIGHT;
@@ -249,11 +264,11 @@ impl Picture {
                 x + 8.0,
                 escape(&shown)
             );
-            for (text, color) in &node.lines {
+            for (k, (text, color)) in node.lines.iter().enumerate() {
                 line_y += LINE_HEIGHT;
                 let _ = writeln!(
                     svg,
-                    r#"<text x="{:.1}" y="{line_y:.1}" fill="{color}">{}</text>"#,
+                    r#"<text class="f{k}" x="{:.1}" y="{line_y:.1}" fill="{color}">{}</text>"#,
                     x + 8.0,
                     escape(text)
                 );

@@ -87,14 +87,14 @@ pub enum Command {
         of: usize,
     },
 
-    /// Picture of the computational graph with values and adjoints (SVG or Graphviz DOT)
+    /// Picture of the computational graph with values and adjoints (SVG, Graphviz DOT, or an interactive HTML page)
     #[command(
-        after_help = "Example:\n  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output baydin.svg\n  chainrule graph 'exp(-x^2)' --at x=1.5 | dot -Tpng > seed.png"
+        after_help = "Example:\n  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output baydin.svg\n  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output baydin.html\n  chainrule graph 'exp(-x^2)' --at x=1.5 | dot -Tpng > seed.png\n\nThe HTML page needs no network: open it in a browser and step the forward sweep\n(values and tangents node by node) or the reverse sweep (adjoints edge by edge)."
     )]
     Graph {
         #[command(flatten)]
         common: Common,
-        /// Write the picture to FILE (format from its extension: .svg or .dot); without it, DOT goes to standard output
+        /// Write the picture to FILE (format from its extension: .svg, .dot or .html); without it, DOT goes to standard output
         #[arg(long, short, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
         /// The picture's format, overriding the file extension
@@ -107,6 +107,19 @@ pub enum Command {
         #[arg(long, value_name = "K", default_value_t = 1)]
         of: usize,
     },
+
+    /// The chain rule as a product of Jacobians: each stage's Jacobian at its point, their product, and the cost of forming it forward or reverse
+    #[command(
+        after_help = "Example:\n  chainrule chain --stage 'x*y; x+y; sin(x)' --stage 'a*b*c; a-c' --at x=1,y=2\n  chainrule chain --stage 'x*y; x+y; sin(x)' --stage 'a*b*c; a-c' --at x=1,y=2 --output chain.html"
+    )]
+    Chain(ChainArgs),
+
+    /// Serve the interactive page as a local playground: type an expression, watch both sweeps
+    #[cfg(feature = "serve")]
+    #[command(
+        after_help = "Example:\n  chainrule serve --open\n  chainrule serve 'x*y + sin(x)' --at x=1,y=2 --port 8080\n\nThe server listens on 127.0.0.1 only, unless --host says otherwise; Ctrl-C stops it."
+    )]
+    Serve(ServeArgs),
 
     /// Value, gradient and Hessian of a scalar expression (one recording; forward-over-reverse sweeps, one per 8 colours of its sparsity)
     #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]
@@ -123,6 +136,54 @@ pub enum Command {
         #[arg(long)]
         unoptimised: bool,
     },
+}
+
+/// `chainrule chain`'s arguments.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// One stage of the composition: expressions separated by ';'. Stage 1
+    /// reads the names in --at; a later stage reads the previous stage's
+    /// outputs by the names it uses, in order of first use, or by the names
+    /// listed before '->' ('a, b, c -> a*b*c; a-c')
+    #[arg(long = "stage", value_name = "EXPRS", required = true, allow_hyphen_values = true)]
+    pub stages: Vec<String>,
+
+    /// The point of stage 1: name=value pairs separated by commas
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Option<String>,
+
+    /// Print one JSON object instead of the matrices
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write an interactive HTML page (the composition's graph and sweeps, and the matrices) to FILE
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// `chainrule serve`'s arguments.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The expression the page starts with (default: Baydin et al.'s example)
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: Option<String>,
+
+    /// The point the page starts with
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
+    pub at: Option<String>,
+
+    /// The port to listen on (0: any free port; the address is printed)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+
+    /// The address to listen on; other machines can reach the server only
+    /// if this is not a loopback address
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Open the page in the default browser
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// What every subcommand takes.
@@ -163,6 +224,8 @@ pub enum GradMode {
 pub enum PictureFormat {
     Svg,
     Dot,
+    /// An interactive page that plays the forward and reverse sweeps
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -194,6 +257,19 @@ impl Common {
 pub struct Point {
     pub names: Vec<String>,
     pub values: Vec<f64>,
+}
+
+impl Point {
+    /// `x1=2,x2=5` (with `joiner` ","), each value exactly.
+    pub fn text(&self, joiner: &str) -> String {
+        let pairs: Vec<String> = self
+            .names
+            .iter()
+            .zip(&self.values)
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        pairs.join(joiner)
+    }
 }
 
 /// Parses `--at`: `name=value` pairs separated by commas.

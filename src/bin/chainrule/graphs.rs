@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use chainrule::expr::printable;
-use chainrule::graph::{Graph, Trace, capture};
+use chainrule::graph::{Graph, Page, Trace, capture};
 use serde_json::Value;
 
 use crate::args::{Common, GradMode, PictureFormat};
-use crate::limits::{MAX_PICTURE_NODES, MAX_TRACE_NODES, check_nodes};
+use crate::limits::{MAX_PAGE_NODES, MAX_PAGE_STEPS, MAX_PICTURE_NODES, MAX_TRACE_NODES, check_nodes};
 use crate::output::Json;
 use crate::{Failure, Problem, Report, finish_json, finish_text};
 
@@ -17,6 +17,42 @@ fn graph_of(problem: &Problem) -> Result<Graph, Failure> {
     let f = problem.bound()?;
     let graph = capture(|x| f.eval(x), &problem.point.values)?;
     Ok(graph.with_input_names(&problem.point.names)?)
+}
+
+/// The interactive page of the problem's expression: its graph and a
+/// forward sweep per input and a reverse sweep per output, step by step.
+pub fn page_of(problem: &Problem) -> Result<Page, Failure> {
+    // A graph has at most as many nodes as the parsed expression (constant
+    // operations fold away): refuse huge expressions before recording them.
+    let parsed = problem.program.nodes().len();
+    if parsed > 8 * MAX_PAGE_NODES {
+        return Err(Failure::Message(format!(
+            "the expression has {parsed} parts, more than a page of at most {MAX_PAGE_NODES} nodes can show; \
+             use 'chainrule graph --output FILE.svg' for a static picture, or a smaller expression"
+        )));
+    }
+    let graph = graph_of(problem)?;
+    check_page(&graph)?;
+    let walkthrough = graph.walkthrough()?;
+    Ok(Page::new(problem.source.trim(), &problem.point.text(",")).with_walkthrough(walkthrough))
+}
+
+/// Refuses graphs too large for a page to play smoothly.
+pub fn check_page(graph: &Graph) -> Result<(), Failure> {
+    let instead = "use 'chainrule graph --output FILE.svg' for a static picture, or a smaller expression";
+    check_nodes("page", graph.len(), MAX_PAGE_NODES, instead)?;
+    let edges: usize = graph.nodes().iter().map(|n| n.args.len()).sum();
+    let steps = graph.input_count() * graph.len() + graph.outputs().len() * (edges + 1);
+    if steps > MAX_PAGE_STEPS {
+        return Err(Failure::Message(format!(
+            "the page would have {steps} steps ({} inputs × {} nodes forward, {} outputs × {edges} edges reverse), \
+             more than the {MAX_PAGE_STEPS} a page plays; use fewer inputs or outputs",
+            graph.input_count(),
+            graph.len(),
+            graph.outputs().len()
+        )));
+    }
+    Ok(())
 }
 
 /// The unit direction along input `wrt` (default: the first input).
@@ -151,6 +187,18 @@ pub fn graph(
     of: usize,
 ) -> Result<Report, Failure> {
     let problem = Problem::new(common)?;
+    let format = picture_format(format, output)?;
+    if format == PictureFormat::Html {
+        if common.json || wrt.is_some() || of != 1 {
+            return Err(Failure::Message(
+                "the HTML page has every input's forward sweep and every output's reverse sweep: \
+                 drop --json, --wrt and --of"
+                    .into(),
+            ));
+        }
+        let page = page_of(&problem)?;
+        return write_or_print(page.to_html(), output, problem.program.output_count(), "page");
+    }
     let graph = graph_of(&problem)?;
     if common.json {
         let instead = "draw a smaller expression";
@@ -176,7 +224,17 @@ pub fn graph(
         json.set("outputs", Json::strings(&trace.outputs));
         return Ok(finish_json(json));
     }
-    let format = match (format, output) {
+    let picture = match format {
+        PictureFormat::Svg => graph.to_svg(&trace),
+        PictureFormat::Dot => graph.to_dot(&trace),
+        PictureFormat::Html => unreachable!("pages are written above"),
+    };
+    write_or_print(picture, output, graph.len(), "nodes")
+}
+
+/// The format asked for, or told by the output file's extension.
+fn picture_format(format: Option<PictureFormat>, output: Option<&Path>) -> Result<PictureFormat, Failure> {
+    Ok(match (format, output) {
         (Some(format), _) => format,
         (None, None) => PictureFormat::Dot,
         (None, Some(path)) => match path
@@ -187,25 +245,34 @@ pub fn graph(
         {
             Some("svg") => PictureFormat::Svg,
             Some("dot") | Some("gv") => PictureFormat::Dot,
+            Some("html") | Some("htm") => PictureFormat::Html,
             _ => {
                 return Err(Failure::Message(format!(
-                    "cannot tell the picture format of '{}': name it .svg or .dot, or give --format svg|dot",
+                    "cannot tell the picture format of '{}': name it .svg, .dot or .html, or give --format svg|dot|html",
                     printable(&path.to_string_lossy())
                 )));
             }
         },
-    };
-    let picture = match format {
-        PictureFormat::Svg => graph.to_svg(&trace),
-        PictureFormat::Dot => graph.to_dot(&trace),
-    };
+    })
+}
+
+/// Writes `text` to `output`, or prints it when there is none.
+pub fn write_or_print(text: String, output: Option<&Path>, count: usize, what: &str) -> Result<Report, Failure> {
     match output {
-        None => Ok(finish_text(picture, false)),
+        None => Ok(finish_text(text, false)),
         Some(path) => {
-            std::fs::write(path, picture)
+            std::fs::write(path, text)
                 .map_err(|e| Failure::Message(format!("cannot write '{}': {e}", printable(&path.to_string_lossy()))))?;
+            let what = if what == "page" {
+                format!(
+                    "an interactive page; {count} output{}",
+                    if count == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("{count} {what}")
+            };
             Ok(finish_text(
-                format!("wrote {} ({} nodes)\n", printable(&path.to_string_lossy()), graph.len()),
+                format!("wrote {} ({what})\n", printable(&path.to_string_lossy())),
                 false,
             ))
         }

@@ -21,6 +21,13 @@ pub const MAX_TRACE_NODES: usize = 100_000;
 /// and output quadratic in the graph's depth.
 pub const MAX_PICTURE_NODES: usize = 2_000;
 
+/// The most nodes an interactive page may have: a browser redraws every box
+/// at each step, which stays smooth up to a few hundred.
+pub const MAX_PAGE_NODES: usize = 500;
+
+/// The most sweep steps a page may carry (about 200 bytes of data each).
+pub const MAX_PAGE_STEPS: usize = 50_000;
+
 /// Reads an expression from `source`, at most a little more than the longest
 /// accepted expression ([`MAX_LENGTH`] characters of up to 4 bytes each), so
 /// that `/dev/zero` or a huge file is refused in bounded memory.

@@ -1,9 +1,12 @@
 //! The `chainrule` command line: derivatives of math expressions.
 
 mod args;
+mod chain;
 mod graphs;
 mod limits;
 mod output;
+#[cfg(feature = "serve")]
+mod serve;
 
 use std::process::ExitCode;
 
@@ -77,6 +80,9 @@ fn run(command: Command) -> Result<Report, Failure> {
         Command::Jacobian { common, mode } => jacobian(&common, mode),
         Command::Hessian(common) => hessian(&common),
         Command::Program { common, unoptimised } => program(&common, unoptimised),
+        Command::Chain(args) => chain::chain(&args.stages, args.at.as_deref(), args.json, args.output.as_deref()),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::serve(&args),
         Command::Trace { common, mode, wrt, of } => graphs::trace(&common, mode, wrt.as_deref(), of),
         Command::Graph {
             common,
