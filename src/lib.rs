@@ -109,6 +109,17 @@
 //!   operations, then evaluate it, differentiate it at any point without
 //!   calling it again (branches guarded), print it, and get sparse Jacobians
 //!   and Hessians from its sparsity pattern and a graph colouring.
+//! - [`graph`]: the computational graph made visible: evaluation traces,
+//!   SVG and DOT pictures, and (feature `html`) an interactive page that plays
+//!   the forward and reverse sweeps step by step, each step with the
+//!   arithmetic it did ([`graph::Graph::walkthrough`], [`graph::Page`]); the
+//!   chain rule for vector functions as a product of Jacobians with the cost
+//!   of each order ([`graph::ChainView`]).
+//! - [`tensor`]: array-level reverse mode for neural networks.
+//!
+//! Cargo features: `cli` (the `chainrule` command line, default), `serve`
+//! (`chainrule serve`, default), `html` (interactive pages, turned on by
+//! `cli`), `nalgebra-sparse` (sparse results as `nalgebra_sparse` matrices).
 //!
 //! ## Extending chainrule
 //!

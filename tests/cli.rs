@@ -476,3 +476,118 @@ fn stop_gradient_holds_its_argument_constant() {
     assert_eq!(json["value"], 9.0);
     assert_eq!(json["gradient"][0], 3.0);
 }
+
+/// The data a page carries, read back from its script element.
+fn page_data(html: &str) -> Value {
+    let start = html.find("type=\"application/json\">").expect("the page has data") + 24;
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).expect("the page's data is JSON")
+}
+
+#[test]
+fn graph_writes_an_interactive_page() {
+    let dir = std::env::temp_dir().join(format!("chainrule-page-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("baydin.HTM");
+    let out = chainrule(&[
+        "graph",
+        "ln(x1) + x1*x2 - sin(x2)",
+        "--at",
+        "x1=2,x2=5",
+        "--output",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&path).unwrap();
+    let data = page_data(&html);
+    let sweeps = data["walkthrough"]["sweeps"].as_array().unwrap();
+    assert_eq!(sweeps.len(), 3, "two forward sweeps (one per input) and one reverse");
+    // The last set of each node's tangent along x1: Baydin et al., table 2.
+    let mut tangents = vec![String::new(); 7];
+    for step in sweeps[0]["steps"].as_array().unwrap() {
+        for set in step["sets"].as_array().unwrap() {
+            if set[1] == 1 {
+                tangents[set[0].as_u64().unwrap() as usize] = set[2].as_str().unwrap().to_string();
+            }
+        }
+    }
+    assert_eq!(tangents, ["1", "0", "0.5", "5", "0", "5.5", "5.5"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // To standard output with --format, and the options a page does not take.
+    let out = chainrule(&["graph", "x*y", "--at", "x=1,y=2", "--format", "html"]);
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("<!doctype html>"));
+    assert!(
+        failure(&["graph", "x*y", "--at", "x=1,y=2", "--format", "html", "--wrt", "x"])
+            .contains("drop --json, --wrt and --of")
+    );
+    assert!(failure(&["graph", "x", "--at", "x=1", "--output", "g.png"]).contains(".svg, .dot or .html"));
+    let long = vec!["sin(x)"; 600].join(" + ");
+    assert!(failure(&["graph", &long, "--at", "x=1", "--format", "html"]).contains("more than the 500 a page shows"));
+}
+
+#[test]
+fn chain_multiplies_the_stage_jacobians() {
+    // f1(x, y) = (xy, x + y, sin x), f2(a, b, c) = (abc, a − c), f3(p, q) = pq.
+    let three_stages = [
+        "chain",
+        "--stage",
+        "x*y; x+y; sin(x)",
+        "--stage",
+        "a*b*c; a-c",
+        "--stage",
+        "p*q",
+        "--at",
+        "x=1,y=2",
+    ];
+    let data = json(&[&three_stages[..], &["--json"]].concat());
+    // f = (xy·(x+y)·sin x)·(xy − sin x); its gradient by the product rule.
+    let (x, y) = (1.0f64, 2.0f64);
+    let (p, q) = (x * y * (x + y) * x.sin(), x * y - x.sin());
+    let dp_dx = y * (x + y) * x.sin() + x * y * x.sin() + x * y * (x + y) * x.cos();
+    let dp_dy = x * (x + y) * x.sin() + x * y * x.sin();
+    let dq_dx = y - x.cos();
+    let dq_dy = x;
+    let product = numbers(&data["product"][0]);
+    assert_close(product[0], dp_dx * q + p * dq_dx, 1e-14, "∂f/∂x");
+    assert_close(product[1], dp_dy * q + p * dq_dy, 1e-14, "∂f/∂y");
+    // Sizes 2 → 3 → 2 → 1: forward 2·3·2 + 1·2·2, reverse 1·3·2 + 1·2·3.
+    assert_eq!(data["forward_multiply_adds"], "16");
+    assert_eq!(data["reverse_multiply_adds"], "12");
+    assert!(data["difference_from_whole"].as_f64().unwrap() < 1e-14);
+
+    let text = chainrule(&three_stages);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("reverse (left to right, 1 row pulled back): 12   ← cheaper"),
+        "{text}"
+    );
+
+    let message = failure(&[
+        "chain",
+        "--stage",
+        "x*y; x+y; sin(x)",
+        "--stage",
+        "a*c; c",
+        "--at",
+        "x=1,y=2",
+    ]);
+    assert!(
+        message.contains("stage 2 reads 2 names (a, c) but stage 1 has 3 outputs"),
+        "{message}"
+    );
+    let named = json(&[
+        "chain",
+        "--stage",
+        "x*y; x+y; sin(x)",
+        "--stage",
+        "a, b, c -> a*c; c",
+        "--at",
+        "x=1,y=2",
+        "--json",
+    ]);
+    assert_eq!(named["stages"][1]["inputs"], serde_json::json!(["a", "b", "c"]));
+    assert!(failure(&["chain", "--stage", "x", "--stage", "a, a -> a", "--at", "x=1"]).contains("listed twice"));
+    assert!(failure(&["chain", "--stage", "x", "--stage", "2a -> a", "--at", "x=1"]).contains("not a variable name"));
+    assert!(failure(&["chain", "--stage", "x -> x", "--at", "x=1"]).contains("stage 1 reads the names in --at"));
+}

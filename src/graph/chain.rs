@@ -178,19 +178,18 @@ impl ChainView {
         let mut out = String::new();
         for (i, stage) in self.stages.iter().enumerate() {
             out.push_str(&format!(
-                "J{} = ∂({})/∂({})  [{}×{}], stage {}\n",
+                "J{} = ∂({})/∂({}), {}×{}\n",
                 i + 1,
                 stage.outputs.join(", "),
                 stage.inputs.join(", "),
                 stage.jacobian.rows(),
                 stage.jacobian.cols(),
-                stage.name
             ));
             out.push_str(&matrix_text(&stage.jacobian));
             out.push('\n');
         }
         out.push_str(&format!(
-            "J = {}  [{}×{}]\n",
+            "J = {}, {}×{}\n",
             self.product_name(),
             self.product.rows(),
             self.product.cols()

@@ -29,6 +29,7 @@ mod array;
 mod gradcheck;
 pub mod nn;
 mod tape;
+mod walkthrough;
 
 pub use array::{Array, Element, TensorError, broadcast_shapes};
 pub use gradcheck::{GradcheckReport, gradcheck};

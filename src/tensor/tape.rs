@@ -48,13 +48,13 @@ pub enum TensorOp {
     Custom(&'static str),
 }
 
-struct Node<T> {
-    op: TensorOp,
-    parents: Vec<usize>,
-    value: Rc<Array<T>>,
+pub(super) struct Node<T> {
+    pub(super) op: TensorOp,
+    pub(super) parents: Vec<usize>,
+    pub(super) value: Rc<Array<T>>,
     /// Whether a gradient flows to this node: inputs made with `input`,
     /// and every result of one. Data made with `constant` needs none.
-    requires_grad: bool,
+    pub(super) requires_grad: bool,
 }
 
 /// A tape of array operations. Tensors made on it ([`Tensor`]) record each
@@ -70,7 +70,7 @@ struct Node<T> {
 /// assert_eq!(grads.of(&x).data(), &[2.0, 4.0, 6.0]);
 /// ```
 pub struct TensorTape<T> {
-    nodes: RefCell<Vec<Node<T>>>,
+    pub(super) nodes: RefCell<Vec<Node<T>>>,
     /// Unique among all tapes and renewed by `clear`, so gradients can tell
     /// whether a tensor is one of theirs.
     identity: u64,
@@ -91,8 +91,8 @@ impl<T: Element> Default for TensorTape<T> {
 /// A tensor recorded on a [`TensorTape`]: cheap to copy (an index).
 #[derive(Clone, Copy)]
 pub struct Tensor<'t, T> {
-    tape: &'t TensorTape<T>,
-    id: usize,
+    pub(super) tape: &'t TensorTape<T>,
+    pub(super) id: usize,
 }
 
 /// Gradients from one backward sweep, by tensor.
@@ -104,6 +104,11 @@ pub struct Gradients<T> {
 }
 
 impl<T: Element> Gradients<T> {
+    /// The gradient of tensor number `id`, if the sweep reached it.
+    pub(super) fn by_index(&self, id: usize) -> Option<&Array<T>> {
+        self.grads.get(id).and_then(Option::as_ref)
+    }
+
     /// The gradient with respect to `tensor` (zeros if the output does not
     /// depend on it).
     ///
@@ -354,7 +359,7 @@ fn fused_partials<T: Element>(
 }
 
 /// A tensor operation's short name, as the graph shows it.
-fn op_name(op: &TensorOp) -> &'static str {
+pub(super) fn op_name(op: &TensorOp) -> &'static str {
     match op {
         TensorOp::Input => "input",
         TensorOp::Unary(u) => u.name(),

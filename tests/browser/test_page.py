@@ -160,6 +160,32 @@ class Page(unittest.TestCase):
         finally:
             b.resize(1280, 800)
 
+    def test_tensor_page(self):
+        subprocess.run(["cargo", "run", "--quiet", "--example", "pages"], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        b = self.browser
+        b.resize(1280, 800)
+        b.open((ROOT / "target" / "pages" / "mlp.html").as_uri())
+        count = b.wait("return document.querySelectorAll('#picture g.node').length;")
+        self.assertEqual(count, 12)
+        b.run("document.activeElement.blur();")
+        b.press("End")
+        values = b.run(FIELD, 1)
+        self.assertTrue(all(v for v in values), values)
+        self.choose_sweep(1)
+        b.press("End")
+        gradients = b.run(FIELD, 2)
+        # Parameters (weights and biases) have gradients; the data does not.
+        self.assertEqual(gradients[0], "")
+        self.assertTrue(all(gradients[1:]), gradients)
+        shapes = b.run(FIELD, 0)
+        self.assertEqual(shapes[:3], ["[5, 4]", "[4, 8]", "[8]"])
+        b.press("Home")
+        for _ in range(4):
+            b.press("Right")
+        self.assertIn("matmul", b.run("return document.getElementById('step').textContent;"))
+        b.screenshot(OUT / "tensor-reverse.png")
+
     def test_playground(self):
         server = subprocess.Popen([BINARY, "serve", "--port", "0"], stdout=subprocess.PIPE, text=True)
         try:
@@ -202,12 +228,18 @@ class Page(unittest.TestCase):
             # The chain rule as matrices.
             b.clear("#expression")
             b.type("#expression", "x")
-            b.type("#stages", "x*y; x+y; sin(x)\na*b*c; a-c")
+            # R^2 → R^3 → R^2 → R^1: forward 2·3·2 + 1·2·2 = 16, reverse 1·3·2 + 1·2·3 = 12.
+            b.type("#stages", "x*y; x+y; sin(x)\na*b*c; a-c\np*q")
             b.wait("return !document.getElementById('chain').hidden;")
             text = b.run("return document.getElementById('chain').textContent;")
-            self.assertIn("J2·J1", text)
+            self.assertIn("J3·J2·J1", text)
             self.assertIn("equals the Jacobian of the whole composition", text)
-            self.assertEqual(b.run("return document.querySelectorAll('#chain-cost tr').length;"), 3)
+            costs = b.run("return [...document.querySelectorAll('#chain-cost tr')].map(r => r.textContent);")
+            self.assertEqual(len(costs), 3)
+            self.assertIn("16", costs[1])
+            self.assertIn("12", costs[2])
+            cheaper = b.run("return document.querySelector('#chain-cost tr.cheaper').textContent;")
+            self.assertTrue(cheaper.startswith("reverse"), cheaper)
             b.run("document.getElementById('chain').scrollIntoView();")
             b.screenshot(OUT / "chain.png")
             # The browser's own requests (the page, no favicon) all succeeded.

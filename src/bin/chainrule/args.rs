@@ -14,6 +14,9 @@ Examples:
   chainrule hessian 'x^2*y + y^3' --at x=1,y=2
   chainrule trace 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --mode forward --wrt x1
   chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output graph.svg
+  chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output page.html
+  chainrule chain --stage 'x*y; x+y; sin(x)' --stage 'a*b*c; a-c' --at x=1,y=2
+  chainrule serve --open
   chainrule program 'sin(x)*y + sin(x)^2' --at x=1,y=2
   chainrule grad --file long-expression.txt --at x=1
 

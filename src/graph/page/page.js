@@ -61,7 +61,7 @@
     state.sweep = Math.min(state.sweep, walk.sweeps.length - 1);
     chooser.value = state.sweep;
     state.step = -1;
-    fit();
+    firstView();
     render();
   }
 
@@ -115,6 +115,7 @@
     });
     document.querySelectorAll("path.edge.current, text.edge-label.current")
       .forEach((e) => e.classList.remove("current"));
+    if (current) follow(current.node);
     if (current && current.edge) {
       const [i, k] = current.edge;
       const path = $("e" + i + "-" + k);
@@ -228,6 +229,33 @@
   function fit() {
     if (!state.size) return;
     state.view = { x: 0, y: 0, w: state.size.w, h: state.size.h };
+    applyView();
+  }
+
+  // The whole graph when its text stays readable; otherwise its left end at
+  // a readable scale (the view then follows the steps).
+  function firstView() {
+    const box = $("picture").getBoundingClientRect();
+    if (!state.size || !box.width || !box.height) return fit();
+    const readable = 0.8;
+    if (Math.min(box.width / state.size.w, box.height / state.size.h) >= readable) return fit();
+    const w = box.width / readable;
+    const h = box.height / readable;
+    state.view = { x: 0, y: Math.max(0, (state.size.h - h) / 2), w, h };
+    applyView();
+  }
+
+  // Pans so that node `i`'s box is in view.
+  function follow(i) {
+    const rect = document.querySelector("#n" + i + " rect");
+    const v = state.view;
+    if (!rect || !v) return;
+    const x = +rect.getAttribute("x");
+    const y = +rect.getAttribute("y");
+    const w = +rect.getAttribute("width");
+    const h = +rect.getAttribute("height");
+    if (x >= v.x && y >= v.y && x + w <= v.x + v.w && y + h <= v.y + v.h) return;
+    state.view = Object.assign({}, v, { x: x + w / 2 - v.w / 2, y: y + h / 2 - v.h / 2 });
     applyView();
   }
 
