@@ -12,6 +12,14 @@
 //! - [`Graph::to_dot`]: Graphviz DOT text.
 //! - [`Graph::to_svg`]: an SVG picture drawn by chainrule, no external program
 //!   needed.
+//! - [`Graph::walkthrough`]: the sweeps as steps, each with the arithmetic it
+//!   did (forward: a node's value and tangent; reverse: one edge's adjoint
+//!   product), and, with feature `html`, `Page`: one self-contained HTML
+//!   file that plays them (`chainrule graph --output page.html`, and the
+//!   playground of `chainrule serve`). `TensorTape::to_html` writes the same
+//!   page for a tensor graph.
+//! - [`ChainView`]: the chain rule for a composition of vector functions as a
+//!   product of Jacobians, with the multiply-adds of each order.
 //!
 //! ```
 //! use chainrule::graph::capture;

@@ -46,6 +46,16 @@
         path.appendChild(title);
         path.addEventListener("mouseenter", () => showDetails(text));
         path.addEventListener("focus", () => showDetails(text));
+        // A thin line is hard to hover: a wide transparent twin takes the pointer.
+        const hit = path.cloneNode(false);
+        hit.removeAttribute("id");
+        hit.removeAttribute("tabindex");
+        hit.removeAttribute("marker-end");
+        hit.setAttribute("class", "edge-hit");
+        hit.setAttribute("aria-hidden", "true");
+        hit.appendChild(title.cloneNode(true));
+        hit.addEventListener("mouseenter", () => showDetails(text));
+        path.after(hit);
         const label = $("l" + i + "-" + k);
         if (label) label.classList.add("edge-label");
       });
@@ -62,6 +72,7 @@
     chooser.value = state.sweep;
     state.step = -1;
     firstView();
+    arrange();
     render();
   }
 
@@ -87,6 +98,47 @@
     return { texts, done };
   }
 
+  // Arranges the picture and the table for the current sweep: which lines
+  // show, and one table row per node. Steps then only change texts.
+  function arrange() {
+    const walk = state.walk;
+    const sweep = walk.sweeps[state.sweep];
+    state.lines = walk.nodes.map((node, i) => {
+      const g = $("n" + i);
+      if (!g) return [];
+      const lines = walk.fields.map((_, f) => g.querySelector(".f" + f));
+      // Shown lines close up under the title, in field order.
+      const slots = lines.filter((line) => line)
+        .map((line) => line.dataset.y || (line.dataset.y = line.getAttribute("y")));
+      let slot = 0;
+      lines.forEach((line, f) => {
+        if (!line) return;
+        const shown = sweep.shows.includes(f);
+        line.style.display = shown ? "" : "none";
+        if (shown) line.setAttribute("y", slots[slot++]);
+      });
+      return lines;
+    });
+    const table = $("trace");
+    const head = ["node", "definition"].concat(sweep.shows.map((f) => walk.fields[f]));
+    const rows = ["<thead><tr>" + head.map((h) => "<th>" + escape(h) + "</th>").join("") + "</tr></thead><tbody>"];
+    walk.nodes.forEach((node, i) => {
+      const cells = sweep.shows.map((f) => '<td class="num" data-field="' + escape(walk.fields[f]) + '"></td>');
+      rows.push('<tr id="row' + i + '"><td>' + escape(node.id) + "</td><td>" + escape(node.definition) + "</td>" +
+        cells.join("") + "</tr>");
+    });
+    rows.push("</tbody>");
+    table.innerHTML = rows.join("");
+    state.rows = walk.nodes.map((_, i) => $("row" + i));
+    state.cells = state.rows.map((row) => {
+      const cells = [];
+      sweep.shows.forEach((f, c) => { cells[f] = row.children[2 + c]; });
+      return cells;
+    });
+    state.shown = walk.nodes.map(() => walk.fields.map(() => null));
+    state.marked = null;
+  }
+
   function render() {
     const walk = state.walk;
     if (!walk) return;
@@ -94,62 +146,56 @@
     const last = sweep.steps.length - 1;
     const { texts, done } = fieldsAt(state.step);
     const current = state.step >= 0 ? sweep.steps[state.step] : null;
+    // Only what changed is written: a step of a graph of hundreds of nodes
+    // touches a few elements.
     walk.nodes.forEach((node, i) => {
-      const g = $("n" + i);
-      if (!g) return;
-      // Shown lines close up under the title, in field order.
-      const slots = walk.fields.map((_, f) => g.querySelector(".f" + f)).filter((line) => line)
-        .map((line) => line.dataset.y || (line.dataset.y = line.getAttribute("y")));
-      let slot = 0;
       walk.fields.forEach((name, f) => {
-        const line = g.querySelector(".f" + f);
-        if (!line) return;
-        const shown = sweep.shows.includes(f);
-        line.style.display = shown ? "" : "none";
-        if (shown) line.setAttribute("y", slots[slot++]);
-        line.dataset.text = texts[i][f];
-        line.textContent = name + " " + (texts[i][f] === "" ? "·" : texts[i][f]);
+        const text = texts[i][f];
+        if (state.shown[i][f] === text) return;
+        state.shown[i][f] = text;
+        const shown = text === "" ? "·" : text;
+        const line = state.lines[i][f];
+        if (line) {
+          line.dataset.text = text;
+          line.textContent = name + " " + shown;
+        }
+        const cell = state.cells[i][f];
+        if (cell) cell.textContent = shown;
       });
-      g.classList.toggle("current", !!current && current.node === i);
-      g.classList.toggle("pending", sweep.direction === "forward" && !done[i]);
+      const g = $("n" + i);
+      if (g) g.classList.toggle("pending", sweep.direction === "forward" && !done[i]);
     });
+    const now = current ? current.node : null;
+    if (state.marked !== now) {
+      if (state.marked !== null) {
+        $("n" + state.marked)?.classList.remove("current");
+        state.rows[state.marked].classList.remove("current");
+        state.rows[state.marked].removeAttribute("aria-current");
+      }
+      if (now !== null) {
+        $("n" + now)?.classList.add("current");
+        state.rows[now].classList.add("current");
+        state.rows[now].setAttribute("aria-current", "step");
+        if (state.rows[now].scrollIntoView) state.rows[now].scrollIntoView({ block: "nearest" });
+      }
+      state.marked = now;
+    }
     document.querySelectorAll("path.edge.current, text.edge-label.current")
       .forEach((e) => e.classList.remove("current"));
     if (current) follow(current.node);
     if (current && current.edge) {
       const [i, k] = current.edge;
-      const path = $("e" + i + "-" + k);
-      const label = $("l" + i + "-" + k);
-      if (path) path.classList.add("current");
-      if (label) label.classList.add("current");
+      $("e" + i + "-" + k)?.classList.add("current");
+      $("l" + i + "-" + k)?.classList.add("current");
     }
     $("step").textContent = current
       ? current.lines.join("\n")
       : "Start of the " + sweep.name + " sweep: press → or ▶ to take the first step.";
     $("counter").textContent = "step " + (state.step + 1) + " of " + (last + 1);
-    renderTable(texts, sweep, current);
     $("back").disabled = state.step < 0;
     $("first").disabled = state.step < 0;
     $("next").disabled = state.step >= last;
     $("last").disabled = state.step >= last;
-  }
-
-  function renderTable(texts, sweep, current) {
-    const walk = state.walk;
-    const table = $("trace");
-    const head = ["node", "definition"].concat(sweep.shows.map((f) => walk.fields[f]));
-    const rows = ["<thead><tr>" + head.map((h) => "<th>" + escape(h) + "</th>").join("") + "</tr></thead><tbody>"];
-    walk.nodes.forEach((node, i) => {
-      const mark = current && current.node === i;
-      const cells = sweep.shows.map((f) => '<td class="num" data-field="' + walk.fields[f] + '">' +
-        escape(texts[i][f] === "" ? "·" : texts[i][f]) + "</td>");
-      rows.push('<tr id="row' + i + '"' + (mark ? ' class="current" aria-current="step"' : "") + "><td>" +
-        escape(node.id) + "</td><td>" + escape(node.definition) + "</td>" + cells.join("") + "</tr>");
-    });
-    rows.push("</tbody>");
-    table.innerHTML = rows.join("");
-    const row = table.querySelector("tr.current");
-    if (row && row.scrollIntoView) row.scrollIntoView({ block: "nearest" });
   }
 
   function escape(text) {
@@ -192,6 +238,7 @@
     stop();
     state.sweep = +event.target.value;
     state.step = -1;
+    arrange();
     render();
   });
 
