@@ -156,6 +156,7 @@ class Page(unittest.TestCase):
             width = b.run("return [document.documentElement.scrollWidth, window.innerWidth];")
             self.assertLessEqual(width[0], width[1] + 1, "no horizontal scrolling at phone width")
             b.click("#last")
+            self.assertEqual(b.run("return window.scrollY;"), 0, "stepping keeps the page where it was")
             b.screenshot(OUT / "phone.png")
         finally:
             b.resize(1280, 800)

@@ -139,6 +139,18 @@
     state.marked = null;
   }
 
+  // Scrolls the side panel (not the page: on a phone the panel is below the
+  // graph, and the graph must stay where the viewer put it) to show `row`.
+  function keepInView(row) {
+    const panel = document.querySelector("aside");
+    if (panel.scrollHeight <= panel.clientHeight) return;
+    const top = row.getBoundingClientRect().top - panel.getBoundingClientRect().top + panel.scrollTop;
+    if (top < panel.scrollTop + 40) panel.scrollTop = top - 40;
+    else if (top + row.offsetHeight > panel.scrollTop + panel.clientHeight) {
+      panel.scrollTop = top + row.offsetHeight - panel.clientHeight;
+    }
+  }
+
   function render() {
     const walk = state.walk;
     if (!walk) return;
@@ -176,7 +188,7 @@
         $("n" + now)?.classList.add("current");
         state.rows[now].classList.add("current");
         state.rows[now].setAttribute("aria-current", "step");
-        if (state.rows[now].scrollIntoView) state.rows[now].scrollIntoView({ block: "nearest" });
+        keepInView(state.rows[now]);
       }
       state.marked = now;
     }
