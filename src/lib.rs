@@ -209,7 +209,7 @@ pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN, JvpBuffers};
 pub use function::{VectorFunction, jacobian_of};
 pub use matrix::Matrix;
-pub use real::Real;
+pub use real::{AdNumber, Innermost, Real};
 pub use reverse::{Recording, TapeScalar, Var};
 pub use stop_gradient::stop_gradient;
 

@@ -172,3 +172,42 @@ macro_rules! real_for_primitive {
 }
 
 real_for_primitive!(f32, f64);
+
+/// A number that carries derivatives: [`Dual`](crate::Dual),
+/// [`DualN`](crate::DualN), [`Var`](crate::Var) and their nestings, not
+/// `f32`/`f64`. Nested numbers take their base float on the right
+/// (`Var<DualN<f64, 8>> * 2.0`) through it.
+pub trait AdNumber {}
+
+/// The primitive float a number is built on: `f64` for `Dual<f64>`,
+/// `Var<DualN<f64, 8>>` and every other nesting over `f64`.
+///
+/// It lets plain numbers mix with AD numbers without annotations, at every
+/// nesting: `x * 2.0`, `x - 1.0` and `x *= 0.5` take the base float on the
+/// right, `2.0 * x` and `1.0 / x` an `f64` on the left (rounded to `f32` for
+/// numbers over `f32`, so a literal works there too; a typed `f32` value goes
+/// on the right). Inside a Hessian closure (`Var<DualN<f64, 8>>`) a literal
+/// needs no `T::from(2.0).unwrap()`.
+///
+/// ```
+/// use chainrule::{Dual, hessian};
+/// use num_traits::Float;
+///
+/// let x = Dual::variable(3.0);
+/// assert_eq!((2.0 * x).tangent, 2.0);
+/// // Plain literals inside a Hessian closure: f = 3x² + x·y.
+/// let h = hessian(|v| 3.0 * v[0].powi(2) + v[0] * v[1], &[1.0, 2.0]).unwrap();
+/// assert_eq!(h.to_rows(), vec![vec![6.0, 1.0], vec![1.0, 0.0]]);
+/// ```
+pub trait Innermost {
+    /// `f32` or `f64`.
+    type Float: Float;
+}
+
+impl Innermost for f64 {
+    type Float = f64;
+}
+
+impl Innermost for f32 {
+    type Float = f32;
+}

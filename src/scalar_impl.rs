@@ -63,6 +63,14 @@ macro_rules! impl_real_number {
                 }
                 if <$s as $crate::Real>::PRIMITIVE { self.lift_mul_add(a, b) } else { outlined(self, a, b) }
             }
+            /// A plain number as a constant of this type: over `f32` it is
+            /// rounded, as `T::from` would (a decimal literal rounded to
+            /// `f64` and then to `f32` can, in rare halfway cases, differ in
+            /// its last bit from the literal read as `f32`).
+            #[inline(always)]
+            fn from_plain(x: f64) -> Self {
+                Self::constant(<$s as ::num_traits::NumCast>::from(x).unwrap_or_else(<$s as ::num_traits::Float>::nan))
+            }
             #[inline(always)]
             fn run_strong_mul(self, other: Self) -> Self {
                 #[inline(never)]
@@ -72,6 +80,12 @@ macro_rules! impl_real_number {
                 if <$s as $crate::Real>::PRIMITIVE { self.lift_strong_mul(other) } else { outlined(self, other) }
             }
         }
+
+        impl<$($gen)*> $crate::Innermost for $ty where $s: $crate::Innermost {
+            type Float = <$s as $crate::Innermost>::Float;
+        }
+
+        impl<$($gen)*> $crate::AdNumber for $ty {}
 
         impl<$($gen)*> $crate::Real for $ty {
             #[inline(always)]
@@ -264,6 +278,13 @@ macro_rules! impl_real_number {
                 self.run_binary($crate::rules::Binary::$op, rhs)
             }
         }
+        impl<$($gen)*> ::core::ops::$assign for $ty {
+            #[inline(always)]
+            fn $assign_method(&mut self, rhs: Self) {
+                *self = self.run_binary($crate::rules::Binary::$op, rhs);
+            }
+        }
+        // The inner scalar on the right: `Dual<f64> * 2.0`, `Var<Dual<f64>> * d`.
         impl<$($gen)*> ::core::ops::$trait<$s> for $ty {
             type Output = Self;
             #[inline(always)]
@@ -271,16 +292,48 @@ macro_rules! impl_real_number {
                 self.run_binary($crate::rules::Binary::$op, Self::constant(rhs))
             }
         }
-        impl<$($gen)*> ::core::ops::$assign for $ty {
-            #[inline(always)]
-            fn $assign_method(&mut self, rhs: Self) {
-                *self = self.run_binary($crate::rules::Binary::$op, rhs);
-            }
-        }
         impl<$($gen)*> ::core::ops::$assign<$s> for $ty {
             #[inline(always)]
             fn $assign_method(&mut self, rhs: $s) {
                 *self = self.run_binary($crate::rules::Binary::$op, Self::constant(rhs));
+            }
+        }
+        // A plain `f64` on the left, at every nesting and over either base
+        // float: `2.0 * x`. One impl per type, so that even with nothing
+        // naming the float type (`let x = Dual::variable(3.0); 2.0 * x`)
+        // inference has a single candidate.
+        impl<$($gen)*> ::core::ops::$trait<$ty> for f64 {
+            type Output = $ty;
+            #[inline(always)]
+            fn $method(self, rhs: $ty) -> $ty {
+                <$ty>::from_plain(self).run_binary($crate::rules::Binary::$op, rhs)
+            }
+        }
+        impl_real_number!(@plain [$($gen)*] $ty, $s, f64; $trait $method $assign $assign_method $op);
+        impl_real_number!(@plain [$($gen)*] $ty, $s, f32; $trait $method $assign $assign_method $op);
+    };
+
+    // The base float on the right of a nested number: `Var<DualN<f64, 8>> *
+    // 2.0`, `x *= 0.5`. (A number over a primitive float has it as its inner
+    // scalar already; `AdNumber` keeps the two impls apart.)
+    (@plain [$($gen:tt)*] $ty:ty, $s:ty, $p:ty; $trait:ident $method:ident $assign:ident $assign_method:ident $op:ident) => {
+        impl<$($gen)*> ::core::ops::$trait<$p> for $ty
+        where
+            $s: $crate::AdNumber + $crate::Innermost<Float = $p>,
+        {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, rhs: $p) -> Self {
+                self.run_binary($crate::rules::Binary::$op, <$ty>::from_plain(rhs as f64))
+            }
+        }
+        impl<$($gen)*> ::core::ops::$assign<$p> for $ty
+        where
+            $s: $crate::AdNumber + $crate::Innermost<Float = $p>,
+        {
+            #[inline(always)]
+            fn $assign_method(&mut self, rhs: $p) {
+                *self = self.run_binary($crate::rules::Binary::$op, <$ty>::from_plain(rhs as f64));
             }
         }
     };
@@ -316,25 +369,4 @@ macro_rules! impl_real_number {
             self.run_binary($crate::rules::Binary::$op, other)
         }
     )*};
-}
-
-/// Arithmetic with a plain `f32`/`f64` on the left: `2.0 * x`.
-/// (Rust's orphan rule allows this only for concrete left-hand types.)
-macro_rules! impl_scalar_on_left {
-    ([$($gen:tt)*] $ty:ty, $s:ty) => {
-        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Add add Add);
-        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Sub sub Sub);
-        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Mul mul Mul);
-        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Div div Div);
-        impl_scalar_on_left!(@op [$($gen)*] $ty, $s; Rem rem Rem);
-    };
-    (@op [$($gen:tt)*] $ty:ty, $s:ty; $trait:ident $method:ident $op:ident) => {
-        impl<$($gen)*> ::core::ops::$trait<$ty> for $s {
-            type Output = $ty;
-            #[inline(always)]
-            fn $method(self, rhs: $ty) -> $ty {
-                <$ty>::constant(self).run_binary($crate::rules::Binary::$op, rhs)
-            }
-        }
-    };
 }

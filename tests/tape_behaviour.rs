@@ -188,7 +188,7 @@ fn constants_cost_nothing_on_the_tape() {
     let rec = Recording::<f64>::new();
     let x = rec.input(2.0);
     let before = rec.len();
-    let c = Var::constant(3.0).sin() * 4.0 + Var::constant(1.0); // constants only
+    let c = Var::constant(3.0_f64).sin() * 4.0 + Var::constant(1.0); // constants only
     assert_eq!(rec.len(), before);
     let y = x * c; // one binary op with a constant side: one node, one edge
     assert_eq!(rec.len(), before + 1);

@@ -178,8 +178,6 @@ impl<T: Real> Dual<T> {
 }
 
 impl_real_number!([T: Real] Dual<T>, T);
-impl_scalar_on_left!([] Dual<f64>, f64);
-impl_scalar_on_left!([] Dual<f32>, f32);
 
 impl<T: fmt::Display + Real> fmt::Display for Dual<T> {
     /// `2 + 3ε`; a negative tangent prints as `2 - 3ε`.

@@ -238,8 +238,6 @@ impl<T: Real, const N: usize> DualN<T, N> {
 }
 
 impl_real_number!([T: Real, const N: usize] DualN<T, N>, T);
-impl_scalar_on_left!([const N: usize] DualN<f64, N>, f64);
-impl_scalar_on_left!([const N: usize] DualN<f32, N>, f32);
 
 impl<T: fmt::Display, const N: usize> fmt::Display for DualN<T, N> {
     /// `12 + [4, 3]ε`

@@ -358,8 +358,6 @@ impl<T: TapeScalar> Var<T> {
 }
 
 impl_real_number!([T: TapeScalar] Var<T>, T);
-impl_scalar_on_left!([] Var<f64>, f64);
-impl_scalar_on_left!([] Var<f32>, f32);
 
 impl<T: fmt::Display> fmt::Display for Var<T> {
     /// The value, as its scalar prints it.
