@@ -223,7 +223,7 @@ pub(crate) fn forward_passes<S: Real, const N: usize>(
     if n == 0 {
         let values: Vec<S> = f(&inputs).iter().map(|y| y.value).collect();
         let rows = values.len();
-        return Ok((values, Matrix::zeros(rows, 0)));
+        return Ok((values, Matrix::try_zeros(rows, 0)?));
     }
     let mut result: Option<(Vec<S>, Matrix<S>)> = None;
     for start in (0..n).step_by(N) {
@@ -235,12 +235,11 @@ pub(crate) fn forward_passes<S: Real, const N: usize>(
             Some(outputs) if start == 0 => outputs,
             _ => f(&inputs),
         };
-        let (_, jac) = result.get_or_insert_with(|| {
-            (
-                outputs.iter().map(|y| y.value).collect(),
-                Matrix::zeros(outputs.len(), n),
-            )
-        });
+        if result.is_none() {
+            let values = outputs.iter().map(|y| y.value).collect();
+            result = Some((values, Matrix::try_zeros(outputs.len(), n)?));
+        }
+        let (_, jac) = result.as_mut().expect("the first pass made the matrix");
         check_len("output of f (it changed between passes)", jac.rows(), outputs.len())?;
         for (i, y) in outputs.iter().enumerate() {
             for j in start..end {
@@ -251,7 +250,10 @@ pub(crate) fn forward_passes<S: Real, const N: usize>(
             *input = DualN::constant(x[j]);
         }
     }
-    Ok(result.unwrap_or_else(|| (Vec::new(), Matrix::zeros(0, n))))
+    match result {
+        Some(result) => Ok(result),
+        None => Ok((Vec::new(), Matrix::try_zeros(0, n)?)),
+    }
 }
 
 /// The Jacobian of `f: Rⁿ → Rᵐ` at `x` by reverse mode: one recording, then
@@ -370,7 +372,7 @@ pub fn record_jacobian<S: TapeScalar>(
     let outputs = f(&inputs);
     let values: Vec<S> = outputs.iter().map(Var::value).collect();
     let (n, m) = (x.len(), outputs.len());
-    let mut jac = Matrix::zeros(m, n);
+    let mut jac = Matrix::try_zeros(m, n)?;
     // Sweeps carry SWEEP_BLOCK directions at a time: one pass over the tape
     // per block of inputs (forward) or outputs (reverse).
     match sweep.resolve(n, m) {
@@ -452,7 +454,7 @@ where
     DualN<S, HESSIAN_CHUNK>: TapeScalar,
 {
     let n = x.len();
-    let mut h = Matrix::zeros(n, n);
+    let mut h = Matrix::try_zeros(n, n)?;
     let mut value_and_gradient = None;
     // At least one recording, also for n = 0, to get the value.
     for start in (0..n.max(1)).step_by(HESSIAN_CHUNK) {

@@ -11,6 +11,7 @@ use std::fmt;
 /// assert!(matches!(result, Err(Error::LengthMismatch { .. })));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// Two sequences that must be equally long are not, e.g. the point and
     /// the direction of a `jvp`.
@@ -72,6 +73,28 @@ pub enum Error {
     NoForwardRule {
         /// The custom function's name.
         operation: &'static str,
+    },
+    /// A graph was asked of a [`Recording`](crate::Recording) made without
+    /// tracing: only [`Recording::traced`](crate::Recording::traced) keeps
+    /// what a graph needs.
+    NotTraced,
+    /// A result would have more entries than memory can address.
+    TooLarge {
+        /// What was being made, e.g. "matrix".
+        what: &'static str,
+        /// Its rows.
+        rows: usize,
+        /// Its columns.
+        cols: usize,
+    },
+    /// The allocator refused the memory for a result.
+    OutOfMemory {
+        /// What was being made, e.g. "matrix".
+        what: &'static str,
+        /// How many bytes it needed.
+        bytes: usize,
+        /// The allocator's refusal ([`source`](std::error::Error::source)).
+        source: std::collections::TryReserveError,
     },
     /// A custom vector function's product returned the wrong number of
     /// values.
@@ -148,6 +171,20 @@ impl fmt::Display for Error {
                 f,
                 "the {product} of the custom function `{operation}` returned {found} values, expected {expected}"
             ),
+            Error::NotTraced => f.write_str(
+                "the recording was made without tracing, so it kept no graph; \
+                 record with `Recording::traced()` (or use `graph::capture`)",
+            ),
+            Error::TooLarge { what, rows, cols } => write!(
+                f,
+                "a {rows}×{cols} {what} has more entries than memory can address; \
+                 ask for fewer rows or columns (a sparse result, or products with vectors)"
+            ),
+            Error::OutOfMemory { what, bytes, .. } => write!(
+                f,
+                "the allocator refused the {bytes} bytes of a {what}; ask for a smaller result, \
+                 or free memory"
+            ),
             Error::RecordingNotActive => f.write_str(
                 "this recording is not the innermost active recording on this thread; \
                  finish (drop) the nested recording first",
@@ -156,10 +193,18 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::OutOfMemory { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Which limit a recording reached, in [`Error::TapeFull`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TapeLimit {
     /// The node count: node indices have 31 bits, so one tape holds at most
     /// [`MAX_NODES`](crate::reverse::MAX_NODES) nodes.

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::ops::{Index, IndexMut};
 
+use crate::error::{Error, Result};
+
 /// A dense matrix stored row by row.
 ///
 /// Row `i` of a Jacobian holds the derivatives of output `i`; entry `(i, j)`
@@ -24,13 +26,63 @@ pub struct Matrix<T> {
 
 impl<T: Copy + Default> Matrix<T> {
     /// A `rows × cols` matrix of `T::default()` (zero for numbers).
+    ///
+    /// # Panics
+    /// If `rows × cols` overflows `usize` (the allocator aborts the process
+    /// if it cannot provide the memory); [`try_zeros`](Matrix::try_zeros)
+    /// reports both as errors.
     pub fn zeros(rows: usize, cols: usize) -> Self {
+        let entries = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("Matrix::zeros({rows}, {cols}): too many entries; use Matrix::try_zeros"));
         Matrix {
             rows,
             cols,
-            data: vec![T::default(); rows * cols],
+            data: vec![T::default(); entries],
         }
     }
+
+    /// A `rows × cols` matrix of `T::default()`, or an error if it cannot be
+    /// made: what the library's Jacobians and Hessians use, so that a size
+    /// a caller asks for never aborts the process.
+    ///
+    /// ```
+    /// use chainrule::{Error, Matrix};
+    /// assert_eq!(Matrix::<f64>::try_zeros(2, 3)?.rows(), 2);
+    /// assert!(matches!(Matrix::<f64>::try_zeros(usize::MAX, 2), Err(Error::TooLarge { .. })));
+    /// assert!(matches!(Matrix::<f64>::try_zeros(1 << 40, 1 << 20), Err(Error::TooLarge { .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] if the entries would need more than `isize::MAX`
+    /// bytes, [`Error::OutOfMemory`] if the allocator refuses them.
+    pub fn try_zeros(rows: usize, cols: usize) -> Result<Self> {
+        let data = try_filled(rows, cols, T::default(), "matrix")?;
+        Ok(Matrix { rows, cols, data })
+    }
+}
+
+/// `rows × cols` copies of `value` in a vector, or [`Error::TooLarge`] /
+/// [`Error::OutOfMemory`] naming `what`, instead of an overflow panic or an
+/// allocation abort.
+pub(crate) fn try_filled<T: Copy>(rows: usize, cols: usize, value: T, what: &'static str) -> Result<Vec<T>> {
+    let too_large = Error::TooLarge { what, rows, cols };
+    let entries = rows.checked_mul(cols).ok_or(too_large.clone())?;
+    if entries
+        .checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|bytes| bytes > isize::MAX as usize)
+    {
+        return Err(too_large);
+    }
+    let mut data = Vec::new();
+    data.try_reserve_exact(entries).map_err(|source| Error::OutOfMemory {
+        what,
+        bytes: entries * std::mem::size_of::<T>(),
+        source,
+    })?;
+    data.resize(entries, value);
+    Ok(data)
 }
 
 impl<T: Copy> Matrix<T> {

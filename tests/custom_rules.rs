@@ -201,7 +201,7 @@ fn recorded_programs_run_custom_functions_in_every_mode() {
             h.as_slice(),
             1e-14,
         );
-        let sparse = program.sparse_hessian(&x).unwrap().to_dense();
+        let sparse = program.sparse_hessian(&x).unwrap().to_dense().unwrap();
         assert_close("program sparse hessian", sparse.as_slice(), h.as_slice(), 1e-14);
         assert_close(
             "program hvp",

@@ -337,7 +337,7 @@ fn recorded_programs_run_vector_rules_in_every_mode() {
     assert_close(tangent[0], along, 1e-12, "program jvp");
     let h = program.hessian(&x).unwrap();
     let h_lu = hessian(through_lu(n), &x).unwrap();
-    let sparse = program.sparse_hessian(&x).unwrap().to_dense();
+    let sparse = program.sparse_hessian(&x).unwrap().to_dense().unwrap();
     let hv = program.hvp(&x, &direction).unwrap();
     for i in 0..x.len() {
         let expected_hv: f64 = (0..x.len()).map(|j| h_lu[(i, j)] * direction[j]).sum();
@@ -365,7 +365,7 @@ fn recorded_programs_run_vector_rules_in_every_mode() {
     )
     .unwrap();
     let dense = program.jacobian(&x).unwrap();
-    let sparse = program.sparse_jacobian(&x).unwrap().to_dense();
+    let sparse = program.sparse_jacobian(&x).unwrap().to_dense().unwrap();
     for i in 0..n {
         for k in 0..x.len() {
             assert_close(dense[(i, k)], expected[(i, k)], 1e-12, "program jacobian");

@@ -191,7 +191,9 @@ fn constants_are_nodes_and_a_reused_variable_is_one_node() {
 fn untraced_recordings_have_no_graph() {
     let rec = Recording::<f64>::new();
     let x = rec.input(1.0);
-    assert!(Graph::from_recording(&rec, &[x.sin()]).is_err());
+    let error = Graph::from_recording(&rec, &[x.sin()]).unwrap_err();
+    assert_eq!(error, chainrule::Error::NotTraced);
+    assert!(error.to_string().contains("Recording::traced()"));
 }
 
 /// A minimal well-formedness check: every tag closes in order, attributes

@@ -104,7 +104,12 @@ fn programs_recompute_the_value_and_keep_the_derivative_zero() {
     assert_eq!(jacobian.row(0), &[0]);
     assert_eq!(program.hessian_sparsity().len(), 0);
     assert_eq!(
-        program.sparse_hessian(&elsewhere).unwrap().to_dense().to_rows(),
+        program
+            .sparse_hessian(&elsewhere)
+            .unwrap()
+            .to_dense()
+            .unwrap()
+            .to_rows(),
         vec![vec![0.0; 2]; 2]
     );
 }

@@ -492,7 +492,7 @@ fn w5_hessian(config: &Config) {
             check(
                 "chainrule-program-sparse",
                 workload,
-                sparse().2.to_dense().as_slice(),
+                sparse().2.to_dense().expect("a small dense Hessian").as_slice(),
                 &reference,
             );
             report(

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// What is wrong with an expression.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ExprErrorKind {
     /// A character that starts no token, e.g. `×` or `$`.
     UnexpectedCharacter(char),

@@ -76,17 +76,13 @@ impl Graph {
     ///
     /// # Errors
     /// [`Error::RecordingNotActive`], [`Error::ForeignVariable`] if an output
-    /// is from another recording, [`Error::LengthMismatch`] if `rec` was not
+    /// is from another recording, [`Error::NotTraced`] if `rec` was not
     /// created with [`Recording::traced`] (there is nothing to capture), or
     /// [`Error::NotRecordable`] if it applied a custom elementary function.
     pub fn from_recording(rec: &Recording<f64>, outputs: &[Var<f64>]) -> Result<Graph> {
         // Checks that the outputs belong to `rec` and nothing went wrong while recording.
         rec.sweepable(outputs, |tape| {
-            let trace = tape.trace().ok_or(Error::LengthMismatch {
-                what: "trace of an untraced recording",
-                expected: 1,
-                found: 0,
-            })?;
+            let trace = tape.trace().ok_or(Error::NotTraced)?;
             if let Some(&NodeOp::Custom(operation)) = trace.ops.iter().find(|op| matches!(op, NodeOp::Custom(_))) {
                 return Err(Error::NotRecordable { operation });
             }

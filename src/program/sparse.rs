@@ -35,14 +35,19 @@ impl<S: Copy + Default> SparseMatrix<S> {
     }
 
     /// The dense matrix, zeros outside the pattern.
-    pub fn to_dense(&self) -> Matrix<S> {
-        let mut dense = Matrix::zeros(self.pattern.rows, self.pattern.cols);
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`](crate::Error::TooLarge) or
+    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) if it cannot be
+    /// made (a sparse result can stand for a dense one too large to hold).
+    pub fn to_dense(&self) -> crate::error::Result<Matrix<S>> {
+        let mut dense = Matrix::try_zeros(self.pattern.rows, self.pattern.cols)?;
         for i in 0..self.pattern.rows {
             for (j, value) in self.row(i) {
                 dense[(i, j)] = value;
             }
         }
-        dense
+        Ok(dense)
     }
 }
 
@@ -109,7 +114,7 @@ impl<S: TapeScalar> Program<S> {
     /// let p = record(|x| x.windows(2).map(|w| w[0] * w[1]).collect::<Vec<_>>(), &[1.0; 6])?;
     /// let j = p.sparse_jacobian(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?;
     /// assert_eq!(p.jacobian_colouring().1.count, 2);
-    /// assert_eq!(j.to_dense(), p.jacobian(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?);
+    /// assert_eq!(j.to_dense()?, p.jacobian(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])?);
     /// # Ok::<(), chainrule::Error>(())
     /// ```
     ///
@@ -225,7 +230,7 @@ impl<S: TapeScalar> Program<S> {
     /// let p = record(rosenbrock, &[0.0; 50])?;
     /// let h = p.sparse_hessian(&[0.5; 50])?;
     /// assert_eq!(p.hessian_colouring().1.count, 3); // tridiagonal
-    /// assert_eq!(h.to_dense(), p.hessian(&[0.5; 50])?);
+    /// assert_eq!(h.to_dense()?, p.hessian(&[0.5; 50])?);
     /// # Ok::<(), chainrule::Error>(())
     /// ```
     ///
@@ -269,7 +274,7 @@ impl<S: TapeScalar> Program<S> {
         colouring: &Colouring,
     ) -> Result<(S, Vec<S>, Vec<S>)> {
         let count = colouring.count;
-        let mut compressed = vec![S::zero(); self.inputs * count];
+        let mut compressed = crate::matrix::try_filled(self.inputs, count, S::zero(), "compressed Hessian")?;
         let mut point: Vec<DualN<S, N>> = x.iter().map(|&v| DualN::constant(v)).collect();
         let mut s = take_scratch();
         let (mut value, mut gradient) = (S::zero(), Vec::new());

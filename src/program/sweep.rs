@@ -398,7 +398,7 @@ impl<S: TapeScalar> Program<S> {
     /// As [`eval`](Program::eval).
     pub fn jacobian(&self, x: &[S]) -> Result<Matrix<S>> {
         let (n, m) = (self.inputs, self.outputs.len());
-        let mut jacobian = Matrix::zeros(m, n);
+        let mut jacobian = Matrix::try_zeros(m, n)?;
         if n <= m {
             let mut scratch = take_scratch();
             let values = &mut scratch.values;

@@ -46,7 +46,7 @@ mod tests {
         )
         .unwrap();
         let sparse = program.sparse_jacobian(&[0.5, 1.5, -2.0]).unwrap();
-        let dense = sparse.to_dense();
+        let dense = sparse.to_dense().unwrap();
         let csr = CsrMatrix::from(sparse.clone());
         assert_eq!((csr.nrows(), csr.ncols(), csr.nnz()), (3, 3, sparse.values.len()));
         for (i, j, &value) in csr.triplet_iter() {

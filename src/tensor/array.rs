@@ -68,6 +68,7 @@ element!(f64, dgemm);
 
 /// What is wrong with the shapes or arguments of an array operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TensorError {
     /// Two shapes cannot be broadcast together or multiplied.
     ShapeMismatch {

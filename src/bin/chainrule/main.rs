@@ -308,7 +308,7 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let x = &problem.point.values;
     let program = record(|v| f.eval_one(v), x)?;
     let (value, gradient) = program.value_and_gradient(x)?;
-    let matrix = program.sparse_hessian(x)?.to_dense();
+    let matrix = program.sparse_hessian(x)?.to_dense()?;
     let rows = matrix.to_rows();
     if common.json {
         let mut json = problem.value_and_gradient_json(value, &gradient);
