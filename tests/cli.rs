@@ -591,3 +591,27 @@ fn chain_multiplies_the_stage_jacobians() {
     assert!(failure(&["chain", "--stage", "x", "--stage", "2a -> a", "--at", "x=1"]).contains("not a variable name"));
     assert!(failure(&["chain", "--stage", "x -> x", "--at", "x=1"]).contains("stage 1 reads the names in --at"));
 }
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = chainrule(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in ["grad", "jacobian", "hessian", "graph", "chain", "serve"] {
+            assert!(script.contains(command), "{shell} completions lack {command}");
+        }
+    }
+    let bash = chainrule(&["completions", "bash"]).stdout;
+    let path = std::env::temp_dir().join(format!("chainrule-completions-{}.bash", std::process::id()));
+    std::fs::write(&path, bash).unwrap();
+    if let Ok(check) = Command::new("bash").arg("-n").arg(&path).output() {
+        assert!(
+            check.status.success(),
+            "bash -n: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+    assert!(failure(&["completions", "tcsh"]).contains("possible values"));
+}

@@ -17,6 +17,7 @@ Examples:
   chainrule graph 'ln(x1) + x1*x2 - sin(x2)' --at x1=2,x2=5 --output page.html
   chainrule chain --stage 'x*y; x+y; sin(x)' --stage 'a*b*c; a-c' --at x=1,y=2
   chainrule serve --open
+  chainrule completions bash > ~/.local/share/bash-completion/completions/chainrule
   chainrule program 'sin(x)*y + sin(x)^2' --at x=1,y=2
   chainrule grad --file long-expression.txt --at x=1
 
@@ -123,6 +124,16 @@ pub enum Command {
         after_help = "Example:\n  chainrule serve --open\n  chainrule serve 'x*y + sin(x)' --at x=1,y=2 --port 8080\n\nThe server listens on 127.0.0.1 only, unless --host says otherwise; Ctrl-C stops it."
     )]
     Serve(ServeArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
+    #[command(
+        after_help = "Example:\n  chainrule completions bash > ~/.local/share/bash-completion/completions/chainrule\n  chainrule completions zsh > \"${fpath[1]}/_chainrule\"\n  chainrule completions fish > ~/.config/fish/completions/chainrule.fish"
+    )]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 
     /// Value, gradient and Hessian of a scalar expression (one recording; forward-over-reverse sweeps, one per 8 colours of its sparsity)
     #[command(after_help = "Example:\n  chainrule hessian 'x^2*y + y^3' --at x=1,y=2")]

@@ -80,6 +80,16 @@ fn run(command: Command) -> Result<Report, Failure> {
         Command::Jacobian { common, mode } => jacobian(&common, mode),
         Command::Hessian(common) => hessian(&common),
         Command::Program { common, unoptimised } => program(&common, unoptimised),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "chainrule",
+                &mut script,
+            );
+            Ok(finish_text(String::from_utf8_lossy(&script).into_owned(), false))
+        }
         Command::Chain(args) => chain::chain(&args.stages, args.at.as_deref(), args.json, args.output.as_deref()),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(&args),
