@@ -117,9 +117,24 @@
 //!   of each order ([`graph::ChainView`]).
 //! - [`tensor`]: array-level reverse mode for neural networks.
 //!
-//! Cargo features: `cli` (the `chainrule` command line, default), `serve`
-//! (`chainrule serve`, default), `html` (interactive pages, turned on by
-//! `cli`), `nalgebra-sparse` (sparse results as `nalgebra_sparse` matrices).
+//! ## Cargo features
+//!
+//! With `default-features = false` the crate is the AD core alone (rules,
+//! forward and reverse mode, the API, custom rules, checkpointing), with
+//! `num-traits` its only dependency. Each feature adds one part:
+//!
+//! | feature | unlocks | adds |
+//! |---|---|---|
+//! | `program` | [`program`]: record once, passes, sparse Jacobians and Hessians | foldhash |
+//! | `expr` | [`expr`]: the expression language | |
+//! | `graph` | [`graph`]: traces, SVG/DOT pictures, walkthroughs, the chain view | |
+//! | `tensor` | [`tensor`]: array-level reverse mode, neural networks (needs `graph`) | matrixmultiply |
+//! | `html` | `graph::Page`, `TensorTape::to_html`: interactive pages | serde_json |
+//! | `cli` | the `chainrule` command line | clap, clap_complete, serde_json |
+//! | `serve` | `chainrule serve` | tiny_http, ctrlc |
+//! | `nalgebra-sparse` | sparse results as `nalgebra_sparse::CsrMatrix` | nalgebra-sparse |
+//!
+//! All but `nalgebra-sparse` are on by default.
 //!
 //! ## Extending chainrule
 //!
@@ -180,6 +195,7 @@
 //! error: `ln(-1)` is NaN, and so is its derivative, as IEEE says.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[macro_use]
 mod scalar_impl;
@@ -188,16 +204,24 @@ pub mod api;
 pub mod checkpoint;
 pub mod custom;
 mod error;
+#[cfg(feature = "expr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "expr")))]
 pub mod expr;
 pub mod forward;
 mod function;
+#[cfg(feature = "graph")]
+#[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
 pub mod graph;
 mod matrix;
+#[cfg(feature = "program")]
+#[cfg_attr(docsrs, doc(cfg(feature = "program")))]
 pub mod program;
 mod real;
 pub mod reverse;
 pub mod rules;
 mod stop_gradient;
+#[cfg(feature = "tensor")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tensor")))]
 pub mod tensor;
 
 pub use api::{
@@ -214,6 +238,6 @@ pub use reverse::{Recording, TapeScalar, Var};
 pub use stop_gradient::stop_gradient;
 
 /// The README's example, compiled and run as a doctest.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "program", feature = "graph"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeExample;

@@ -87,6 +87,7 @@ pub(crate) fn try_filled<T: Copy>(rows: usize, cols: usize, value: T, what: &'st
 
 impl<T: Copy> Matrix<T> {
     /// A `rows × cols` matrix from its entries in row-major order.
+    #[cfg_attr(not(feature = "program"), allow(dead_code))]
     pub(crate) fn from_row_major(rows: usize, cols: usize, data: Vec<T>) -> Self {
         assert_eq!(
             data.len(),

@@ -20,6 +20,7 @@ use crate::{Dual, DualN, Real};
 /// A custom function's work at one point, on the sweep's number type `T`:
 /// the arguments `x` (and, for a vector-Jacobian product, the value `y` and
 /// the adjoints `y_bar`); the result lands in `out`.
+#[cfg_attr(not(feature = "program"), allow(dead_code))] // read by recorded programs
 pub(crate) struct Job<T> {
     pub x: Vec<T>,
     pub y: Vec<T>,
@@ -39,6 +40,7 @@ impl<T> Default for Job<T> {
 }
 
 /// What a [`Job`] asks for.
+#[cfg_attr(not(feature = "program"), allow(dead_code))] // read by recorded programs
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Work {
     /// The value: one entry for an elementary function, one per output for
@@ -57,6 +59,7 @@ pub(crate) trait Erased<S>: Send + Sync {
     fn name(&self) -> &'static str;
     /// Does `work` on `job`, a `Job<T>` for one of the program's number
     /// types; false if `T` is none of them.
+    #[cfg_attr(not(feature = "program"), allow(dead_code))]
     fn run(&self, work: Work, job: &mut dyn Any) -> bool;
 }
 
@@ -143,6 +146,7 @@ impl<S: Real, F: VectorRule> Erased<S> for ErasedVector<F> {
 /// # Panics
 /// On any other number type: a bug in the sweep (add the type to
 /// `for_sweep_types`).
+#[cfg_attr(not(feature = "program"), allow(dead_code))] // read by recorded programs
 pub(crate) fn run<S, T: 'static>(rule: &dyn Erased<S>, work: Work, job: &mut Job<T>) {
     assert!(
         rule.run(work, job),

@@ -47,6 +47,7 @@ pub use capture::{Graph, GraphNode, GraphOp, capture, format_number};
 pub use chain::{ChainStage, ChainView};
 #[cfg(feature = "html")]
 pub use page::Page;
+#[cfg(feature = "tensor")]
 pub(crate) use svg::FIELD_COLOURS;
 pub use svg::{NodeStyle, Picture, PictureNode};
 pub use trace::{Trace, TraceStep};

@@ -71,6 +71,7 @@ pub(crate) struct TraceLog<T> {
 
 /// A custom vector function applied while tracing.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "program"), allow(dead_code))] // read by recorded programs
 pub(crate) struct VectorTrace<T> {
     /// Its first output's node; the outputs are consecutive.
     pub first_output: u32,
@@ -82,6 +83,7 @@ pub(crate) struct VectorTrace<T> {
 
 /// A custom elementary function applied while tracing.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "program"), allow(dead_code))] // read by recorded programs
 pub(crate) struct CustomTrace<T> {
     /// Its node.
     pub node: u32,

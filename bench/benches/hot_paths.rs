@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the library's hot paths, to catch regressions while
 //! developing: recording operations, a backward sweep, dual arithmetic.
-//! Run: `cargo bench --bench hot_paths`. The side-by-side comparison with
-//! other libraries lives in `bench/run`.
+//! Run: `cd bench && cargo bench --bench hot_paths`. The side-by-side
+//! comparison with other libraries is `bench/run`.
 
 use std::hint::black_box;
 
