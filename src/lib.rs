@@ -126,7 +126,7 @@
 //! | feature | unlocks | adds |
 //! |---|---|---|
 //! | `program` | [`program`]: record once, passes, sparse Jacobians and Hessians | foldhash |
-//! | `expr` | [`expr`]: the expression language | |
+//! | `expr` | [`expr`]: the expression language | strsim |
 //! | `graph` | [`graph`]: traces, SVG/DOT pictures, walkthroughs, the chain view | |
 //! | `tensor` | [`tensor`]: array-level reverse mode, neural networks (needs `graph`) | matrixmultiply |
 //! | `html` | `graph::Page`, `TensorTape::to_html`: interactive pages | serde_json |
