@@ -1,6 +1,7 @@
 //! Graphviz DOT export.
 
-use super::capture::{Graph, GraphOp, format_number};
+use super::capture::Graph;
+use super::svg::{NodeStyle, Picture};
 use super::trace::Trace;
 
 impl Graph {
@@ -26,33 +27,40 @@ impl Graph {
             self.len(),
             "to_dot: the trace must come from this graph (Graph::trace)"
         );
+        self.picture(trace).to_dot()
+    }
+}
+
+impl Picture {
+    /// The picture in Graphviz's DOT language, left to right: one box per
+    /// node (its title and lines, filled by its style) and one edge per
+    /// argument, labelled as in the SVG picture. Scalar graphs
+    /// ([`Graph::to_dot`]) and tensor graphs (`TensorTape::to_dot`) both
+    /// write through it.
+    pub fn to_dot(&self) -> String {
         let mut out = String::from(
             "digraph chainrule {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
         );
-        for (i, step) in trace.steps.iter().enumerate() {
-            let mut label = format!(
-                "{} = {}\\nvalue {}",
-                step.id,
-                escape(&step.definition),
-                format_number(step.value)
-            );
-            if let Some(t) = step.tangent {
-                label.push_str(&format!("\\ntangent {}", format_number(t)));
+        for (i, node) in self.nodes.iter().enumerate() {
+            let mut label = escape(&node.title);
+            for (line, _) in &node.lines {
+                label.push_str("\\n");
+                label.push_str(&escape(line));
             }
-            if let Some(a) = step.adjoint {
-                label.push_str(&format!("\\nadjoint {}", format_number(a)));
-            }
-            let fill = match self.nodes()[i].op {
-                GraphOp::Input(_) => ", fillcolor=\"#dbeafe\"",
-                GraphOp::Constant => ", fillcolor=\"#f3f4f6\"",
-                _ if self.outputs().contains(&i) => ", fillcolor=\"#dcfce7\", penwidth=2",
-                _ => "",
+            let fill = match node.style {
+                NodeStyle::Input => ", fillcolor=\"#dbeafe\"",
+                NodeStyle::Constant => ", fillcolor=\"#f3f4f6\"",
+                NodeStyle::Output => ", fillcolor=\"#dcfce7\", penwidth=2",
+                NodeStyle::Operation => "",
             };
             out.push_str(&format!("  n{i} [label=\"{label}\"{fill}];\n"));
         }
-        for (i, node) in self.nodes().iter().enumerate() {
-            for (&a, &p) in node.args.iter().zip(&node.partials) {
-                out.push_str(&format!("  n{a} -> n{i} [label=\"{}\"];\n", format_number(p)));
+        for (i, node) in self.nodes.iter().enumerate() {
+            for (k, &a) in node.args.iter().enumerate() {
+                match node.edge_labels.get(k) {
+                    Some(label) => out.push_str(&format!("  n{a} -> n{i} [label=\"{}\"];\n", escape(label))),
+                    None => out.push_str(&format!("  n{a} -> n{i};\n")),
+                }
             }
         }
         out.push_str("}\n");

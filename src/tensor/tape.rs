@@ -207,30 +207,11 @@ impl<T: Element> TensorTape<T> {
     /// let w = tape.input(Array::zeros(vec![3, 4]));
     /// let _ = x.matmul(&w).unwrap().sum();
     /// let dot = tape.to_dot();
-    /// assert!(dot.contains(r#"t2 [label="t2 = matmul(t0, t1)\n[2, 4]"]"#));
-    /// assert!(dot.contains("t0 -> t2"));
+    /// assert!(dot.contains(r#"n2 [label="t2 = matmul(t0, t1)\nshape [2, 4]"]"#));
+    /// assert!(dot.contains("n0 -> n2;"));
     /// ```
     pub fn to_dot(&self) -> String {
-        let nodes = self.nodes.borrow();
-        let mut out = String::from(
-            "digraph tensors {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n",
-        );
-        for (id, node) in nodes.iter().enumerate() {
-            let args: Vec<String> = node.parents.iter().map(|p| format!("t{p}")).collect();
-            let definition = match node.op {
-                TensorOp::Input => "input".to_string(),
-                _ => format!("{}({})", op_name(&node.op), args.join(", ")),
-            };
-            out.push_str(&format!(
-                "  t{id} [label=\"t{id} = {definition}\\n{:?}\"];\n",
-                node.value.shape()
-            ));
-            for p in &node.parents {
-                out.push_str(&format!("  t{p} -> t{id};\n"));
-            }
-        }
-        out.push_str("}\n");
-        out
+        self.picture(&[]).to_dot()
     }
 
     /// The recorded graph as a [`Picture`](crate::graph::Picture): one box per
