@@ -128,7 +128,7 @@
 //! | `program` | [`program`]: record once, passes, sparse Jacobians and Hessians | foldhash |
 //! | `expr` | [`expr`]: the expression language | strsim |
 //! | `graph` | [`graph`]: traces, SVG/DOT pictures, walkthroughs, the chain view | |
-//! | `tensor` | [`tensor`]: array-level reverse mode, neural networks (needs `graph`) | matrixmultiply |
+//! | `tensor` | [`tensor`]: array-level reverse mode, neural networks (needs `graph`) | matrixmultiply, rand_core |
 //! | `html` | `graph::Page`, `TensorTape::to_html`: interactive pages | serde_json |
 //! | `cli` | the `chainrule` command line | clap, clap_complete, serde_json |
 //! | `serve` | `chainrule serve` | tiny_http, ctrlc |

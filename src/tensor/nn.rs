@@ -9,9 +9,36 @@ use super::array::{Array, Element, TensorError, element_count};
 use super::tape::{Tensor, TensorTape};
 
 /// A small deterministic random generator (splitmix64) for initialisation
-/// and shuffling: the same seed gives the same network everywhere.
+/// and shuffling: the same seed gives the same network everywhere. It is a
+/// [`rand_core::Rng`], and the initialisers take any `Rng` (from the `rand`
+/// crate or your own).
 #[derive(Clone, Debug)]
 pub struct SplitMix64(u64);
+
+impl rand_core::TryRng for SplitMix64 {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.next_u64() >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// Uniform in `[0, 1)` from 53 random bits.
+fn uniform<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
 
 impl SplitMix64 {
     /// A generator from a seed.
@@ -30,7 +57,7 @@ impl SplitMix64 {
 
     /// Uniform in `[0, 1)`.
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        uniform(self)
     }
 
     /// Shuffles `items` in place (Fisher–Yates).
@@ -52,19 +79,21 @@ pub struct Linear<T> {
 }
 
 impl<T: Element> Linear<T> {
-    /// Weights and bias uniform in `±1/√inputs` (PyTorch's default scale).
+    /// Weights and bias uniform in `±1/√inputs` (PyTorch's default scale),
+    /// drawn from any [`rand_core::Rng`] ([`SplitMix64`], or a `rand`
+    /// generator).
     ///
     /// # Panics
     /// If `inputs × outputs` weights cannot be addressed (checked before
     /// anything is allocated).
-    pub fn new(inputs: usize, outputs: usize, rng: &mut SplitMix64) -> Self {
+    pub fn new<R: rand_core::Rng + ?Sized>(inputs: usize, outputs: usize, rng: &mut R) -> Self {
         if let Err(error) = element_count::<T>(&[inputs, outputs]) {
             panic!("Linear::new({inputs}, {outputs}): {error}");
         }
         let bound = 1.0 / (inputs.max(1) as f64).sqrt();
         let mut draw = |len: usize| -> Vec<T> {
             (0..len)
-                .map(|_| T::from_f64((2.0 * rng.uniform() - 1.0) * bound).unwrap_or_else(T::zero))
+                .map(|_| T::from_f64((2.0 * uniform(rng) - 1.0) * bound).unwrap_or_else(T::zero))
                 .collect()
         };
         let weight = Array::new(vec![inputs, outputs], draw(inputs * outputs)).expect("shape matches data");
@@ -121,9 +150,26 @@ impl<T: Element> Mlp<T> {
     /// If fewer than two sizes are given (a programming error: an MLP needs
     /// an input and an output size).
     pub fn new(sizes: &[usize], activation: Activation, seed: u64) -> Self {
+        Self::with_rng(sizes, activation, &mut SplitMix64::new(seed))
+    }
+
+    /// Layers of the given sizes, initialised from any random generator
+    /// (a `rand` generator, or your own [`rand_core::Rng`]).
+    ///
+    /// ```
+    /// use chainrule::tensor::nn::{Activation, Mlp, SplitMix64};
+    /// // The same generator state gives the same network as a seed does.
+    /// let seeded = Mlp::<f64>::new(&[3, 4, 2], Activation::Relu, 9);
+    /// let drawn = Mlp::<f64>::with_rng(&[3, 4, 2], Activation::Relu, &mut SplitMix64::new(9));
+    /// assert_eq!(seeded, drawn);
+    /// ```
+    ///
+    /// # Panics
+    /// If fewer than two sizes are given (a programming error: an MLP needs
+    /// an input and an output size).
+    pub fn with_rng<R: rand_core::Rng + ?Sized>(sizes: &[usize], activation: Activation, rng: &mut R) -> Self {
         assert!(sizes.len() >= 2, "Mlp::new needs at least an input and an output size");
-        let mut rng = SplitMix64::new(seed);
-        let layers = sizes.windows(2).map(|w| Linear::new(w[0], w[1], &mut rng)).collect();
+        let layers = sizes.windows(2).map(|w| Linear::new(w[0], w[1], rng)).collect();
         Mlp { layers, activation }
     }
 
@@ -329,5 +375,49 @@ mod tests {
         let g = Array::new(vec![2], vec![3.0, -0.01]).unwrap();
         Adam::new(0.1).step(&mut [&mut p], &[g]).unwrap();
         assert!((p.data()[0] + 0.1).abs() < 1e-6 && (p.data()[1] - 0.1).abs() < 1e-4);
+    }
+}
+
+#[cfg(test)]
+mod rng_tests {
+    use super::*;
+
+    /// A generator of the user's own: every draw is the same 64 bits.
+    struct Constant(u64);
+
+    impl rand_core::TryRng for Constant {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(self.0 as u32)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(self.0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(0);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn initialisers_take_any_rng() {
+        // Top bit set and the rest clear: uniform draws exactly 1/2, so every
+        // weight is (2·½ − 1)·bound = 0.
+        let layer = Linear::<f64>::new(4, 3, &mut Constant(1 << 63));
+        assert!(layer.weight.data().iter().chain(layer.bias.data()).all(|&w| w == 0.0));
+        // All bits clear: uniform draws 0, every weight is −1/√inputs.
+        let layer = Linear::<f64>::new(4, 3, &mut Constant(0));
+        assert!(layer.weight.data().iter().all(|&w| w == -0.5));
+    }
+
+    #[test]
+    fn splitmix_fills_bytes_from_its_words() {
+        use rand_core::Rng;
+        let mut a = SplitMix64::new(3);
+        let mut b = SplitMix64::new(3);
+        let mut bytes = [0u8; 12];
+        a.fill_bytes(&mut bytes);
+        assert_eq!(bytes[..8], b.next_u64().to_le_bytes());
+        assert_eq!(bytes[8..], b.next_u64().to_le_bytes()[..4]);
     }
 }
