@@ -154,52 +154,154 @@ pub fn train(digits: &Digits, config: &Config) -> Result<History, Box<dyn Error>
     Ok(history)
 }
 
-/// The loss and the accuracies per epoch, as a self-contained SVG.
+/// The training curves as a self-contained SVG a reader of a paper expects:
+/// two panels over one numbered epoch axis, the loss above and the
+/// accuracies (%) below, each with ticks, gridlines and a labelled y axis.
 pub fn plot(history: &History, hidden: usize) -> String {
-    let (width, height, margin) = (720.0, 360.0, 50.0);
-    let epochs = history.loss.len().max(2) as f64;
-    let max_loss = history.loss.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
-    let x = |epoch: usize| margin + (width - 2.0 * margin) * epoch as f64 / (epochs - 1.0);
-    let y = |fraction: f64| height - margin - (height - 2.0 * margin) * fraction;
-    let line = |values: &[f64], scale: f64, color: &str| {
-        let points: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(k, v)| format!("{:.1},{:.1}", x(k), y(v / scale)))
-            .collect();
-        format!(
-            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
-            points.join(" ")
-        )
-    };
-    format!(
+    let percent = |v: &[f64]| v.iter().map(|a| 100.0 * a).collect::<Vec<f64>>();
+    let (train, test) = (percent(&history.train_accuracy), percent(&history.test_accuracy));
+    let lowest = train.iter().chain(&test).copied().fold(100.0f64, f64::min);
+    let final_test = test.last().copied().unwrap_or(0.0);
+    let panels = [
+        Panel {
+            axis: "training loss (cross-entropy)",
+            legend_low: false,
+            range: (0.0, history.loss.iter().copied().fold(0.0, f64::max)),
+            series: vec![("training loss", "#b91c1c", history.loss.clone())],
+        },
+        Panel {
+            axis: "accuracy (%)",
+            legend_low: true,
+            range: (lowest.min(90.0), 100.0),
+            series: vec![("train", "#6b7280", train), ("test", "#1d4ed8", test)],
+        },
+    ];
+    let title = format!("MLP 64-{hidden}-10 on UCI digits: final test accuracy {final_test:.2}%");
+    chart(&title, &panels, history.loss.len())
+}
+
+/// One panel of [`chart`]: a y-axis label, its range, and labelled series.
+struct Panel {
+    axis: &'static str,
+    /// Whether the legend goes to the lower right (away from rising curves).
+    legend_low: bool,
+    range: (f64, f64),
+    series: Vec<(&'static str, &'static str, Vec<f64>)>,
+}
+
+/// Panels stacked over a shared axis of epochs 1..=epochs.
+fn chart(title: &str, panels: &[Panel], epochs: usize) -> String {
+    let (width, panel_height, left, right, top, gap) = (760.0, 220.0, 78.0, 24.0, 46.0, 40.0);
+    let height = top + panels.len() as f64 * (panel_height + gap) + 20.0;
+    let plot_width = width - left - right;
+    let last = epochs.max(2) as f64;
+    let x = |epoch: f64| left + plot_width * (epoch - 1.0) / (last - 1.0);
+    let mut svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="{margin}" y="24" font-size="15" font-weight="bold">MLP 64-{hidden}-10 on UCI digits: training loss and accuracy per epoch</text>
-<line x1="{margin}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#374151"/>
-<line x1="{margin}" y1="{top}" x2="{margin}" y2="{bottom}" stroke="#374151"/>
-<text x="{right}" y="{below}" text-anchor="end">epoch {epochs_label}</text>
-<text x="{margin}" y="{top_label}">1.0 (accuracy) / {max_loss:.3} (loss)</text>
-{loss}
-{train}
-{test}
-<text x="{legend}" y="200" fill="#dc2626">training loss</text>
-<text x="{legend}" y="216" fill="#9ca3af">train accuracy</text>
-<text x="{legend}" y="232" fill="#2563eb">test accuracy (final {final_test:.2}%)</text>
-</svg>
-"##,
-        bottom = height - margin,
-        right = width - margin,
-        top = margin,
-        below = height - margin + 20.0,
-        top_label = margin - 6.0,
-        epochs_label = history.loss.len(),
-        loss = line(&history.loss, max_loss, "#dc2626"),
-        train = line(&history.train_accuracy, 1.0, "#9ca3af"),
-        test = line(&history.test_accuracy, 1.0, "#2563eb"),
-        legend = width - margin - 220.0,
-        final_test = 100.0 * history.test_accuracy.last().copied().unwrap_or(0.0),
-    )
+<text x="{left}" y="26" font-size="15" font-weight="bold">{title}</text>
+"##
+    );
+    for (p, panel) in panels.iter().enumerate() {
+        let y0 = top + p as f64 * (panel_height + gap);
+        let (low, high) = panel.range;
+        let step = nice_step(high - low);
+        let (low, high) = ((low / step).floor() * step, (high / step).ceil() * step);
+        let y = |v: f64| y0 + panel_height * (1.0 - (v - low) / (high - low).max(f64::MIN_POSITIVE));
+        // Horizontal gridlines with their tick labels.
+        let mut v = low;
+        while v <= high + step / 2.0 {
+            svg.push_str(&format!(
+                "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{x2}\" y2=\"{yy:.1}\" stroke=\"#e5e7eb\"/>\n<text x=\"{tx}\" y=\"{ty:.1}\" text-anchor=\"end\">{label}</text>\n",
+                yy = y(v),
+                x2 = width - right,
+                tx = left - 6.0,
+                ty = y(v) + 4.0,
+                label = tick_label(v, step)
+            ));
+            v += step;
+        }
+        // Vertical gridlines at the epoch ticks; numbers under the last panel.
+        let epoch_step = nice_step(last - 1.0).max(1.0);
+        // Epoch 1, then the multiples of the step.
+        let ticks = std::iter::once(1.0).chain((1..).map(|k| k as f64 * epoch_step).skip_while(|&e| e <= 1.0));
+        for e in ticks.take_while(|&e| e <= last) {
+            svg.push_str(&format!(
+                "<line x1=\"{xx:.1}\" y1=\"{y0}\" x2=\"{xx:.1}\" y2=\"{y1}\" stroke=\"#f3f4f6\"/>\n",
+                xx = x(e),
+                y1 = y0 + panel_height
+            ));
+            if p + 1 == panels.len() {
+                svg.push_str(&format!(
+                    "<text x=\"{xx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{e}</text>\n",
+                    xx = x(e),
+                    ty = y0 + panel_height + 16.0
+                ));
+            }
+        }
+        svg.push_str(&format!(
+            "<rect x=\"{left}\" y=\"{y0}\" width=\"{plot_width}\" height=\"{panel_height}\" fill=\"none\" stroke=\"#374151\"/>\n\
+             <text transform=\"translate(18 {my}) rotate(-90)\" text-anchor=\"middle\">{axis}</text>\n",
+            my = y0 + panel_height / 2.0,
+            axis = panel.axis
+        ));
+        let rows = panel.series.len() as f64;
+        for (k, (label, colour, values)) in panel.series.iter().enumerate() {
+            let row = if panel.legend_low {
+                panel_height - 16.0 * (rows - k as f64) - 12.0
+            } else {
+                16.0 * k as f64
+            };
+            let points: Vec<String> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| format!("{:.1},{:.1}", x(i as f64 + 1.0), y(v)))
+                .collect();
+            svg.push_str(&format!(
+                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>\n\
+                 <line x1=\"{lx}\" y1=\"{ly}\" x2=\"{lx2}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"/>\n\
+                 <text x=\"{tx}\" y=\"{ty}\">{label}</text>\n",
+                points.join(" "),
+                lx = width - right - 150.0,
+                lx2 = width - right - 126.0,
+                ly = y0 + 16.0 + row,
+                tx = width - right - 120.0,
+                ty = y0 + 20.0 + row,
+            ));
+        }
+    }
+    let axis_y = top + panels.len() as f64 * (panel_height + gap) - gap + 34.0;
+    svg.push_str(&format!(
+        "<text x=\"{cx}\" y=\"{axis_y}\" text-anchor=\"middle\">epoch</text>\n</svg>\n",
+        cx = left + plot_width / 2.0
+    ));
+    svg
+}
+
+/// A round step (1, 2 or 5 times a power of ten) giving about five ticks.
+fn nice_step(span: f64) -> f64 {
+    if span.is_nan() || span <= 0.0 || span.is_infinite() {
+        return 1.0;
+    }
+    let raw = span / 5.0;
+    let power = 10f64.powf(raw.log10().floor());
+    let fraction = raw / power;
+    power
+        * if fraction <= 1.0 {
+            1.0
+        } else if fraction <= 2.0 {
+            2.0
+        } else if fraction <= 5.0 {
+            5.0
+        } else {
+            10.0
+        }
+}
+
+/// A tick value with as many decimals as its step needs.
+fn tick_label(value: f64, step: f64) -> String {
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    format!("{value:.decimals$}")
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
