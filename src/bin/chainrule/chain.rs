@@ -15,7 +15,7 @@ use chainrule::graph::{ChainStage, ChainView, Page, capture};
 use chainrule::{Matrix, Var};
 
 use crate::args::{Point, parse_point};
-use crate::graphs::{check_page, write_or_print};
+use crate::graphs::{check_page, page_summary, write_or_print};
 use crate::limits::check_matrix;
 use crate::output::Json;
 use crate::{Failure, Report, finish_json, finish_text};
@@ -151,12 +151,8 @@ pub fn chain(stages: &[String], at: Option<&str>, json: bool, output: Option<&Pa
             return Err(Failure::Message("--output writes an HTML page: drop --json".into()));
         }
         let page = stages.page(view)?;
-        return write_or_print(
-            page.to_html(),
-            Some(path),
-            stages.programs.last().map_or(0, Program::output_count),
-            "page",
-        );
+        let outputs = stages.programs.last().map_or(0, Program::output_count);
+        return write_or_print(page.to_html(), Some(path), &page_summary(outputs));
     }
     let non_finite = view.product().as_slice().iter().any(|x| !x.is_finite());
     if json {

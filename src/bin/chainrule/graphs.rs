@@ -197,7 +197,7 @@ pub fn graph(
             ));
         }
         let page = page_of(&problem)?;
-        return write_or_print(page.to_html(), output, problem.program.output_count(), "page");
+        return write_or_print(page.to_html(), output, &page_summary(problem.program.output_count()));
     }
     let graph = graph_of(&problem)?;
     if common.json {
@@ -229,7 +229,7 @@ pub fn graph(
         PictureFormat::Dot => graph.to_dot(&trace),
         PictureFormat::Html => unreachable!("pages are written above"),
     };
-    write_or_print(picture, output, graph.len(), "nodes")
+    write_or_print(picture, output, &format!("{} nodes", graph.len()))
 }
 
 /// The format asked for, or told by the output file's extension.
@@ -256,25 +256,26 @@ fn picture_format(format: Option<PictureFormat>, output: Option<&Path>) -> Resul
     })
 }
 
-/// Writes `text` to `output`, or prints it when there is none.
-pub fn write_or_print(text: String, output: Option<&Path>, count: usize, what: &str) -> Result<Report, Failure> {
+/// Writes `text` to `output` and says so with `summary` (e.g. `7 nodes`),
+/// or prints it when there is no output file.
+pub fn write_or_print(text: String, output: Option<&Path>, summary: &str) -> Result<Report, Failure> {
     match output {
         None => Ok(finish_text(text, false)),
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| Failure::Message(format!("cannot write '{}': {e}", printable(&path.to_string_lossy()))))?;
-            let what = if what == "page" {
-                format!(
-                    "an interactive page; {count} output{}",
-                    if count == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("{count} {what}")
-            };
             Ok(finish_text(
-                format!("wrote {} ({what})\n", printable(&path.to_string_lossy())),
+                format!("wrote {} ({summary})\n", printable(&path.to_string_lossy())),
                 false,
             ))
         }
     }
+}
+
+/// How a written page is described: `an interactive page; 2 outputs`.
+pub fn page_summary(outputs: usize) -> String {
+    format!(
+        "an interactive page; {outputs} output{}",
+        if outputs == 1 { "" } else { "s" }
+    )
 }

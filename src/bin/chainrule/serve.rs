@@ -46,7 +46,7 @@ pub fn serve(args: &ServeArgs) -> Result<Report, Failure> {
     };
     // The first page is checked like any request, so a bad start fails now.
     let first = page_json(&expression, &point, &[]).map_err(|(_, message)| Failure::Message(message))?;
-    let first_page = playground_html(first);
+    let first_page = first.to_html();
 
     let address = format!("{}:{}", args.host, args.port);
     let server = Server::http(&address)
@@ -221,10 +221,6 @@ fn page_json(expression: &str, point: &str, stages: &[String]) -> Result<Page, (
     page.expression = expression.to_string();
     page.point = point.to_string();
     Ok(page)
-}
-
-fn playground_html(page: Page) -> String {
-    page.to_html()
 }
 
 fn html(body: String) -> Response<std::io::Cursor<Vec<u8>>> {
