@@ -45,7 +45,7 @@ pub fn serve(args: &ServeArgs) -> Result<Report, Failure> {
         (Some(_), None) => String::new(),
     };
     // The first page is checked like any request, so a bad start fails now.
-    let first = page_json(&expression, &point, &[]).map_err(|(_, message)| Failure::Message(message))?;
+    let first = playground_page(&expression, &point, &[]).map_err(|(_, message)| Failure::Message(message))?;
     let first_page = first.to_html();
 
     let address = format!("{}:{}", args.host, args.port);
@@ -191,12 +191,12 @@ fn graph_request(body: &str) -> Result<Value, (u16, String)> {
             .ok_or((400, "'stages' must be a list of strings".to_string()))?,
         Some(_) => return Err((400, "'stages' must be a list of strings".into())),
     };
-    page_json(&expression, &point, &stages).map(|page| page.to_json())
+    playground_page(&expression, &point, &stages).map(|page| page.to_json())
 }
 
 /// The playground page's data: the expression's walkthrough, or the chain
 /// view of `stages` when there are any.
-fn page_json(expression: &str, point: &str, stages: &[String]) -> Result<Page, (u16, String)> {
+fn playground_page(expression: &str, point: &str, stages: &[String]) -> Result<Page, (u16, String)> {
     let at = if point.trim().is_empty() { None } else { Some(point) };
     let page = if stages.iter().any(|s| !s.trim().is_empty()) {
         let stages: Vec<String> = stages.iter().filter(|s| !s.trim().is_empty()).cloned().collect();
