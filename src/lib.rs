@@ -130,11 +130,15 @@
 //! | `graph` | [`graph`]: traces, SVG/DOT pictures, walkthroughs, the chain view | |
 //! | `tensor` | [`tensor`]: array-level reverse mode, neural networks (needs `graph`) | matrixmultiply, rand_core |
 //! | `html` | `graph::Page`, `TensorTape::to_html`: interactive pages | serde_json |
-//! | `cli` | the `chainrule` command line | clap, clap_complete, serde_json |
+//! | `cli` | the `chainrule` command line (turns on `serde` for its `--json`) | clap, clap_complete, serde_json |
 //! | `serve` | `chainrule serve` | tiny_http, ctrlc |
 //! | `nalgebra-sparse` | sparse results as `nalgebra_sparse::CsrMatrix` | nalgebra-sparse |
+//! | `nalgebra` | `interop::nalgebra`: every chainrule number a nalgebra scalar (LU, Cholesky, ... on `DMatrix<Var>`), `Matrix` ↔ `DMatrix` | nalgebra, simba, approx |
+//! | `argmin` | `interop::argmin`: recorded objectives and residuals as argmin problems (needs `program`) | argmin, argmin-math |
+//! | `serde` | `Serialize`/`Deserialize` for `Matrix`, `tensor::Array`, sparse results and recorded programs | serde |
 //!
-//! All but `nalgebra-sparse` are on by default.
+//! `nalgebra-sparse`, `nalgebra` and `argmin` are off by default, and
+//! `serde` is on only through `cli`; the others are on.
 //!
 //! ## Extending chainrule
 //!
@@ -212,6 +216,9 @@ mod function;
 #[cfg(feature = "graph")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
 pub mod graph;
+#[cfg(any(feature = "nalgebra", feature = "argmin"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "nalgebra", feature = "argmin"))))]
+pub mod interop;
 mod matrix;
 #[cfg(feature = "program")]
 #[cfg_attr(docsrs, doc(cfg(feature = "program")))]

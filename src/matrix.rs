@@ -18,6 +18,14 @@ use crate::error::{Error, Result};
 /// assert_eq!(m.to_rows(), vec![vec![0.0; 3], vec![0.0, 0.0, 5.0]]);
 /// ```
 #[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "saved::SavedMatrix<T>",
+        bound(deserialize = "T: serde::Deserialize<'de> + Copy")
+    )
+)]
 pub struct Matrix<T> {
     rows: usize,
     cols: usize,
@@ -87,7 +95,10 @@ pub(crate) fn try_filled<T: Copy>(rows: usize, cols: usize, value: T, what: &'st
 
 impl<T: Copy> Matrix<T> {
     /// A `rows × cols` matrix from its entries in row-major order.
-    #[cfg_attr(not(feature = "program"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "program", feature = "serde", feature = "nalgebra")),
+        allow(dead_code)
+    )]
     pub(crate) fn from_row_major(rows: usize, cols: usize, data: Vec<T>) -> Self {
         assert_eq!(
             data.len(),
@@ -213,5 +224,45 @@ impl<T: fmt::Display> fmt::Display for Matrix<T> {
             f.write_str("]\n")?;
         }
         Ok(())
+    }
+}
+
+/// Matrices read back (feature `serde`): `{"rows", "cols", "data"}` with the
+/// entries row by row, checked to fill the shape exactly.
+///
+/// ```
+/// let m = chainrule::Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap();
+/// let text = serde_json::to_string(&m).unwrap();
+/// assert_eq!(text, r#"{"rows":2,"cols":2,"data":[1.0,2.0,3.0,4.0]}"#);
+/// assert_eq!(serde_json::from_str::<chainrule::Matrix<f64>>(&text).unwrap(), m);
+/// let short = serde_json::from_str::<chainrule::Matrix<f64>>(r#"{"rows":2,"cols":2,"data":[1.0]}"#);
+/// assert!(short.unwrap_err().to_string().contains("2×2 matrix needs 4 entries, 1 given"));
+/// ```
+#[cfg(feature = "serde")]
+mod saved {
+    use super::Matrix;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct SavedMatrix<T> {
+        rows: usize,
+        cols: usize,
+        data: Vec<T>,
+    }
+
+    impl<T: Copy> TryFrom<SavedMatrix<T>> for Matrix<T> {
+        type Error = String;
+
+        fn try_from(saved: SavedMatrix<T>) -> Result<Self, String> {
+            let SavedMatrix { rows, cols, data } = saved;
+            match rows.checked_mul(cols) {
+                Some(entries) if entries == data.len() => Ok(Matrix::from_row_major(rows, cols, data)),
+                Some(entries) => Err(format!(
+                    "a {rows}×{cols} matrix needs {entries} entries, {} given",
+                    data.len()
+                )),
+                None => Err(format!("a {rows}×{cols} matrix has more entries than fit in memory")),
+            }
+        }
     }
 }

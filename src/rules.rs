@@ -49,6 +49,7 @@ use num_traits::Float;
 /// assert_eq!((value, slope), (0.0, 1.0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Unary {
     /// `-x`
     Neg,
@@ -129,6 +130,7 @@ pub enum Unary {
 
 /// The constant factors [`Unary::Scale`] can multiply by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ScaleBy {
     /// 180 / π
     ToDegrees,
@@ -146,6 +148,7 @@ pub enum ScaleBy {
 /// assert_eq!(binary(Binary::Mul, 3.0_f64, 4.0), (12.0, 4.0, 3.0));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Binary {
     /// `a + b`
     Add,

@@ -5,8 +5,28 @@ use chainrule::api::Sweep;
 use chainrule::{derivative, hessian, hvp, jacfwd, value_and_grad};
 use num_traits::Float;
 
-/// What `cargo run --example name` prints (built with the test profile, so
-/// the test run's dependencies are reused).
+/// The features this test was built with, so that the examples build with
+/// the same ones and reuse the test run's build of the library.
+fn features() -> String {
+    let features = [
+        ("program", cfg!(feature = "program")),
+        ("expr", cfg!(feature = "expr")),
+        ("graph", cfg!(feature = "graph")),
+        ("tensor", cfg!(feature = "tensor")),
+        ("html", cfg!(feature = "html")),
+        ("cli", cfg!(feature = "cli")),
+        ("serve", cfg!(feature = "serve")),
+        ("serde", cfg!(feature = "serde")),
+        ("nalgebra", cfg!(feature = "nalgebra")),
+        ("nalgebra-sparse", cfg!(feature = "nalgebra-sparse")),
+        ("argmin", cfg!(feature = "argmin")),
+    ];
+    let on: Vec<&str> = features.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();
+    on.join(",")
+}
+
+/// What `cargo run --example name` prints (built with the test profile and
+/// the test's features, so the test run's build is reused).
 fn run_example(name: &str) -> String {
     let output = std::process::Command::new(env!("CARGO"))
         .args([
@@ -14,6 +34,9 @@ fn run_example(name: &str) -> String {
             "--quiet",
             "--profile",
             "test",
+            "--no-default-features",
+            "--features",
+            &features(),
             "--example",
             name,
             "--manifest-path",
@@ -222,5 +245,24 @@ fn example_07_checkpoint() {
     // below the whole tape.
     if let Some(peaks) = text.lines().find(|l| l.starts_with("peak memory")).map(numbers) {
         assert!(peaks[1] < 16.0 && peaks[2] > 4.0 * peaks[1], "{text}");
+    }
+}
+
+#[cfg(feature = "argmin")]
+#[test]
+fn example_08_argmin_reaches_the_minimum_with_both_solvers() {
+    let text = run_example("08_argmin");
+    for solver in ["L-BFGS", "Newton-CG"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(solver))
+            .unwrap_or_else(|| panic!("no {solver} line in:\n{text}"));
+        let distance = line
+            .split("max |x - 1| = ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap();
+        let distance: f64 = distance.parse().unwrap();
+        assert!(distance < 1e-8, "{line}");
     }
 }

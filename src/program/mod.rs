@@ -101,6 +101,8 @@
 mod colouring;
 mod passes;
 mod record;
+#[cfg(feature = "serde")]
+mod saved;
 mod scratch;
 mod sparse;
 mod sparsity;
@@ -124,6 +126,7 @@ pub use sparsity::Sparsity;
 
 /// What one node of a [`Program`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Op {
     /// Input number `k` of the function.
     Input(u32),

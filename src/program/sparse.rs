@@ -16,12 +16,48 @@ use crate::{DualN, HESSIAN_CHUNK, JACFWD_CHUNK, Matrix};
 
 /// A sparse matrix in compressed sparse rows: the [`Sparsity`] pattern and
 /// one value per entry.
+///
+/// With the `serde` feature it is `{"pattern", "values"}`; reading one back
+/// checks the pattern and that there is one value per entry.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(try_from = "SavedSparseMatrix<S>", bound(deserialize = "S: serde::Deserialize<'de>"))
+)]
 pub struct SparseMatrix<S> {
     /// Where the entries are.
     pub pattern: Sparsity,
     /// The value of each entry, in the pattern's order.
     pub values: Vec<S>,
+}
+
+/// A sparse matrix as read (feature `serde`), before it is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSparseMatrix<S> {
+    pattern: Sparsity,
+    values: Vec<S>,
+}
+
+#[cfg(feature = "serde")]
+impl<S> TryFrom<SavedSparseMatrix<S>> for SparseMatrix<S> {
+    type Error = String;
+
+    fn try_from(saved: SavedSparseMatrix<S>) -> std::result::Result<Self, String> {
+        if saved.values.len() != saved.pattern.len() {
+            return Err(format!(
+                "{} values for a pattern of {} entries",
+                saved.values.len(),
+                saved.pattern.len()
+            ));
+        }
+        Ok(SparseMatrix {
+            pattern: saved.pattern,
+            values: saved.values,
+        })
+    }
 }
 
 impl<S: Copy + Default> SparseMatrix<S> {

@@ -7,6 +7,8 @@ use crate::rules::{Binary, Unary};
 /// The positions of the possibly nonzero entries of a matrix, row by row
 /// (compressed sparse rows without values).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SavedSparsity"))]
 pub struct Sparsity {
     /// Number of rows.
     pub rows: usize,
@@ -16,6 +18,32 @@ pub struct Sparsity {
     pub row_offsets: Vec<usize>,
     /// The column of each entry, increasing within a row.
     pub columns: Vec<usize>,
+}
+
+/// A pattern as read (feature `serde`), before it is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSparsity {
+    rows: usize,
+    cols: usize,
+    row_offsets: Vec<usize>,
+    columns: Vec<usize>,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SavedSparsity> for Sparsity {
+    type Error = String;
+
+    fn try_from(saved: SavedSparsity) -> Result<Self, String> {
+        let pattern = Sparsity {
+            rows: saved.rows,
+            cols: saved.cols,
+            row_offsets: saved.row_offsets,
+            columns: saved.columns,
+        };
+        pattern.check().map(|()| pattern)
+    }
 }
 
 impl Sparsity {
@@ -32,6 +60,41 @@ impl Sparsity {
     /// The columns of row `i`.
     pub fn row(&self, i: usize) -> &[usize] {
         &self.columns[self.row_offsets[i]..self.row_offsets[i + 1]]
+    }
+
+    /// What is wrong with the pattern, if anything: `rows + 1` offsets from
+    /// 0 up to the number of entries, never decreasing, and in each row
+    /// increasing columns below `cols`.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let offsets = &self.row_offsets;
+        if offsets.len() != self.rows.saturating_add(1) {
+            return Err(format!(
+                "{} rows need {} row offsets, {} given",
+                self.rows,
+                self.rows.saturating_add(1),
+                offsets.len()
+            ));
+        }
+        if offsets.first() != Some(&0) || offsets.last() != Some(&self.columns.len()) {
+            return Err(format!(
+                "the row offsets must run from 0 to the number of entries ({})",
+                self.columns.len()
+            ));
+        }
+        for (i, pair) in offsets.windows(2).enumerate() {
+            if pair[0] > pair[1] {
+                return Err(format!("row {i}'s offsets decrease ({} then {})", pair[0], pair[1]));
+            }
+            let row = &self.columns[pair[0]..pair[1]];
+            if let Some(&j) = row.iter().find(|&&j| j >= self.cols) {
+                return Err(format!("row {i} has column {j}, out of range ({} columns)", self.cols));
+            }
+            if row.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!("row {i}'s columns are not increasing"));
+            }
+        }
+        Ok(())
     }
 
     /// Whether `(i, j)` is an entry.

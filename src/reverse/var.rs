@@ -1,7 +1,6 @@
 //! [`Var`]: a scalar recorded on this thread's tape.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::rc::Rc;
 
 use crate::reverse::call::{Call, Callback};
@@ -20,8 +19,10 @@ use crate::rules::{self, Binary, Unary};
 /// A `Var` belongs to the recording that made it. Using it in a later or
 /// nested recording makes that recording return
 /// [`Error::ForeignVariable`](crate::Error::ForeignVariable); using it when no
-/// recording of its scalar type is active at all panics. `Var` is not `Send`:
-/// each thread records on its own tape.
+/// recording of its scalar type is active at all panics. Each thread records
+/// on its own tape: a `Var` may be moved or shared between threads (so that
+/// it can be a nalgebra scalar), but on another thread it is foreign to that
+/// thread's recording, which then returns `Error::ForeignVariable`.
 ///
 /// Equality and ordering compare values only.
 ///
@@ -37,12 +38,22 @@ use crate::rules::{self, Binary, Unary};
 /// assert_eq!(grad, vec![0.5 + 3.0]);
 /// ```
 ///
-/// A variable cannot leave its thread (its tape is that thread's):
+/// A variable taken to another thread is foreign there (recordings are
+/// numbered across all threads, so it is never mistaken for one of that
+/// thread's variables):
 ///
-/// ```compile_fail
-/// let rec = chainrule::Recording::<f64>::new();
+/// ```
+/// use chainrule::{Error, Recording};
+/// let rec = Recording::<f64>::new();
 /// let x = rec.input(1.0);
-/// std::thread::spawn(move || x.value()); // error: `Var` is not `Send`
+/// let error = std::thread::spawn(move || {
+///     let there = Recording::<f64>::new();
+///     let y = there.input(2.0);
+///     there.gradient(x * y).unwrap_err()
+/// })
+/// .join()
+/// .unwrap();
+/// assert!(matches!(error, Error::ForeignVariable));
 /// ```
 #[derive(Clone, Copy)]
 pub struct Var<T> {
@@ -51,7 +62,6 @@ pub struct Var<T> {
     index: u32,
     /// The recording this variable belongs to; 0 for a constant.
     generation: u32,
-    _not_send: PhantomData<*const ()>,
 }
 
 impl<T: TapeScalar> Var<T> {
@@ -64,7 +74,6 @@ impl<T: TapeScalar> Var<T> {
             value,
             index,
             generation,
-            _not_send: PhantomData,
         }
     }
 
@@ -75,7 +84,6 @@ impl<T: TapeScalar> Var<T> {
             value,
             index: 0,
             generation: 0,
-            _not_send: PhantomData,
         }
     }
 

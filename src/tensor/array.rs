@@ -134,10 +134,39 @@ impl std::error::Error for TensorError {}
 /// // NumPy broadcasting: b is added to each row
 /// assert_eq!(a.add(&b).unwrap().data(), &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
 /// ```
+///
+/// With the `serde` feature an array is `{"shape", "data"}`, and reading one
+/// back checks that the data fill the shape, as [`Array::new`] does.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "SavedArray<T>",
+        bound(deserialize = "T: Element + serde::Deserialize<'de>")
+    )
+)]
 pub struct Array<T> {
     shape: Vec<usize>,
     data: Vec<T>,
+}
+
+/// An array as read, before its shape is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedArray<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+#[cfg(feature = "serde")]
+impl<T: Element> TryFrom<SavedArray<T>> for Array<T> {
+    type Error = TensorError;
+
+    fn try_from(saved: SavedArray<T>) -> Result<Self, TensorError> {
+        Array::new(saved.shape, saved.data)
+    }
 }
 
 impl<T: Element> Array<T> {

@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+use serde::Serialize;
+
 use chainrule::api::{Sweep, record_jacobian};
 use chainrule::expr::{Program, parse, printable};
 use chainrule::graph::{ChainStage, ChainView, Page, capture};
@@ -17,7 +19,7 @@ use chainrule::{Matrix, Var};
 use crate::args::{Point, parse_point};
 use crate::graphs::{check_page, page_summary, write_or_print};
 use crate::limits::check_matrix;
-use crate::output::Json;
+use crate::output::{Number, rows};
 use crate::{Failure, Report, finish_json, finish_text};
 
 /// The stages, parsed and named.
@@ -143,6 +145,25 @@ impl Stages {
     }
 }
 
+/// `chain --json`: each stage's Jacobian, their product and the cost of
+/// forming it in each order (counts as strings: they can exceed 2⁵³).
+#[derive(Serialize)]
+struct ChainJson<'a> {
+    stages: Vec<StageJson<'a>>,
+    product: Vec<Vec<Number>>,
+    forward_multiply_adds: String,
+    reverse_multiply_adds: String,
+    difference_from_whole: Number,
+}
+
+#[derive(Serialize)]
+struct StageJson<'a> {
+    stage: &'a str,
+    inputs: &'a [String],
+    outputs: &'a [String],
+    jacobian: Vec<Vec<Number>>,
+}
+
 pub fn chain(stages: &[String], at: Option<&str>, json: bool, output: Option<&Path>) -> Result<Report, Failure> {
     let stages = Stages::new(stages, at)?;
     let view = stages.view()?;
@@ -156,22 +177,29 @@ pub fn chain(stages: &[String], at: Option<&str>, json: bool, output: Option<&Pa
     }
     let non_finite = view.product().as_slice().iter().any(|x| !x.is_finite());
     if json {
-        let mut out = Json::default();
-        let stage_json: Vec<serde_json::Value> = view
+        let stages = view
             .stages()
             .iter()
-            .map(|s| {
-                let rows = out.rows(&s.jacobian.to_rows());
-                serde_json::json!({"stage": s.name, "inputs": s.inputs, "outputs": s.outputs, "jacobian": rows})
+            .map(|s| StageJson {
+                stage: &s.name,
+                inputs: &s.inputs,
+                outputs: &s.outputs,
+                jacobian: rows(&s.jacobian.to_rows()),
             })
             .collect();
-        out.set("stages", serde_json::Value::Array(stage_json));
-        out.set_rows("product", &view.product().to_rows());
-        out.set("forward_multiply_adds", view.forward_cost().to_string().into());
-        out.set("reverse_multiply_adds", view.reverse_cost().to_string().into());
-        let difference = view.difference().unwrap_or(0.0);
-        out.set_number("difference_from_whole", difference);
-        return Ok(finish_json(out));
+        let output = ChainJson {
+            stages,
+            product: rows(&view.product().to_rows()),
+            forward_multiply_adds: view.forward_cost().to_string(),
+            reverse_multiply_adds: view.reverse_cost().to_string(),
+            difference_from_whole: Number(view.difference().unwrap_or(0.0)),
+        };
+        let non_finite = non_finite
+            || view
+                .stages()
+                .iter()
+                .any(|s| s.jacobian.as_slice().iter().any(|x| !x.is_finite()));
+        return Ok(finish_json(&output, non_finite));
     }
     let mut text = String::new();
     for (k, source) in stages.sources.iter().enumerate() {

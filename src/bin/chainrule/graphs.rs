@@ -5,11 +5,11 @@ use std::path::Path;
 
 use chainrule::expr::printable;
 use chainrule::graph::{Graph, Page, Trace, capture};
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::args::{Common, GradMode, PictureFormat};
 use crate::limits::{MAX_PAGE_NODES, MAX_PAGE_STEPS, MAX_PICTURE_NODES, MAX_TRACE_NODES, check_nodes};
-use crate::output::Json;
+use crate::output::{Number, numbers};
 use crate::{Failure, Problem, Report, finish_json, finish_text};
 
 /// The graph of the problem's expression at its point, inputs named.
@@ -93,26 +93,60 @@ fn seeds(problem: &Problem, of: usize) -> Result<Vec<f64>, Failure> {
     Ok(seeds)
 }
 
-fn trace_json(trace: &Trace, json: &mut Json) -> Value {
-    let steps: Vec<Value> = trace
-        .steps
-        .iter()
-        .map(|step| {
-            let mut object = serde_json::Map::new();
-            object.insert("id".into(), step.id.clone().into());
-            object.insert("op".into(), step.op.clone().into());
-            object.insert("args".into(), Json::strings(&step.args));
-            object.insert("value".into(), json.number(step.value));
-            if let Some(t) = step.tangent {
-                object.insert("tangent".into(), json.number(t));
-            }
-            if let Some(a) = step.adjoint {
-                object.insert("adjoint".into(), json.number(a));
-            }
-            Value::Object(object)
-        })
-        .collect();
-    Value::Array(steps)
+/// `trace --json` and `graph --json`: the trace's steps.
+#[derive(Serialize)]
+struct TraceJson<'a> {
+    inputs: &'a [String],
+    steps: Vec<StepJson<'a>>,
+    outputs: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    id: &'a str,
+    op: &'a str,
+    args: &'a [String],
+    value: Number,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tangent: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adjoint: Option<Number>,
+    /// `graph --json`: the local partial derivative along each edge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partials: Option<Vec<Number>>,
+}
+
+impl<'a> TraceJson<'a> {
+    fn new(trace: &'a Trace, mode: Option<&'static str>) -> Self {
+        let steps = trace
+            .steps
+            .iter()
+            .map(|step| StepJson {
+                id: &step.id,
+                op: &step.op,
+                args: &step.args,
+                value: Number(step.value),
+                tangent: step.tangent.map(Number),
+                adjoint: step.adjoint.map(Number),
+                partials: None,
+            })
+            .collect();
+        TraceJson {
+            inputs: &trace.inputs,
+            steps,
+            outputs: &trace.outputs,
+            mode,
+        }
+    }
+}
+
+/// Whether any number of the trace is NaN or infinite.
+fn trace_non_finite(trace: &Trace) -> bool {
+    trace.steps.iter().any(|s| {
+        !s.value.is_finite() || s.tangent.is_some_and(|t| !t.is_finite()) || s.adjoint.is_some_and(|a| !a.is_finite())
+    })
 }
 
 pub fn trace(common: &Common, mode: GradMode, wrt: Option<&str>, of: usize) -> Result<Report, Failure> {
@@ -151,25 +185,14 @@ pub fn trace(common: &Common, mode: GradMode, wrt: Option<&str>, of: usize) -> R
             )
         }
     };
-    let non_finite = trace.steps.iter().any(|s| {
-        !s.value.is_finite() || s.tangent.is_some_and(|t| !t.is_finite()) || s.adjoint.is_some_and(|a| !a.is_finite())
-    });
+    let non_finite = trace_non_finite(&trace);
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", Json::strings(&trace.inputs));
-        let steps = trace_json(&trace, &mut json);
-        json.set("steps", steps);
-        json.set("outputs", Json::strings(&trace.outputs));
-        json.set(
-            "mode",
-            if mode == GradMode::Forward {
-                "forward"
-            } else {
-                "reverse"
-            }
-            .into(),
-        );
-        return Ok(finish_json(json));
+        let mode = if mode == GradMode::Forward {
+            "forward"
+        } else {
+            "reverse"
+        };
+        return Ok(finish_json(&TraceJson::new(&trace, Some(mode)), non_finite));
     }
     let label = match mode {
         GradMode::Forward => format!("∂/∂{}", direction(&problem, wrt)?.0),
@@ -211,18 +234,13 @@ pub fn graph(
     let seeds = seeds(&problem, of)?;
     let trace = graph.trace(direction.as_ref().map(|(_, d)| d.as_slice()), Some(&seeds))?;
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", Json::strings(&trace.inputs));
-        let mut steps = trace_json(&trace, &mut json);
-        if let Value::Array(steps) = &mut steps {
-            for (step, node) in steps.iter_mut().zip(graph.nodes()) {
-                let partials = json.numbers(&node.partials);
-                step["partials"] = partials;
-            }
+        let mut output = TraceJson::new(&trace, None);
+        for (step, node) in output.steps.iter_mut().zip(graph.nodes()) {
+            step.partials = Some(numbers(&node.partials));
         }
-        json.set("steps", steps);
-        json.set("outputs", Json::strings(&trace.outputs));
-        return Ok(finish_json(json));
+        let non_finite =
+            trace_non_finite(&trace) || graph.nodes().iter().flat_map(|n| &n.partials).any(|p| !p.is_finite());
+        return Ok(finish_json(&output, non_finite));
     }
     let picture = match format {
         PictureFormat::Svg => graph.to_svg(&trace),

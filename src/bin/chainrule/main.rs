@@ -17,7 +17,8 @@ use chainrule::{JACFWD_CHUNK, value_and_grad};
 use clap::Parser;
 
 use args::{Cli, Command, Common, GradMode, JacobianMode, Point, parse_point};
-use output::{Json, NON_FINITE_WARNING, Table, human};
+use output::{NON_FINITE_WARNING, Number, Table, human, json_line, numbers, rows};
+use serde::Serialize;
 
 /// Why a command could not run; printed after `error: `, exit code 2.
 enum Failure {
@@ -180,19 +181,6 @@ impl Problem {
         text
     }
 
-    fn inputs_json(&self) -> serde_json::Value {
-        Json::strings(&self.point.names)
-    }
-
-    /// `{"inputs": [...], "value": v, "gradient": [...]}`, to be completed.
-    fn value_and_gradient_json(&self, value: f64, gradient: &[f64]) -> Json {
-        let mut json = Json::default();
-        json.set("inputs", self.inputs_json());
-        json.set_number("value", value);
-        json.set_numbers("gradient", gradient);
-        json
-    }
-
     /// Rows `f` and `∂f/∂name` for human output.
     fn value_and_gradient_table(&self, value: f64, gradient: &[f64]) -> Table {
         let mut table = Table::default();
@@ -204,18 +192,67 @@ impl Problem {
     }
 }
 
+/// `eval --json`: `{"value": v}`, or `{"value": [...]}` for several outputs.
+#[derive(Serialize)]
+struct EvalJson {
+    value: OneOrMore,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(Number),
+    More(Vec<Number>),
+}
+
+/// `grad --json` and `hessian --json`.
+#[derive(Serialize)]
+struct GradientJson<'a> {
+    inputs: &'a [String],
+    value: Number,
+    gradient: Vec<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hessian: Option<Vec<Vec<Number>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<&'static str>,
+}
+
+/// `jacobian --json`.
+#[derive(Serialize)]
+struct JacobianJson<'a> {
+    inputs: &'a [String],
+    value: Vec<Number>,
+    jacobian: Vec<Vec<Number>>,
+    mode: &'static str,
+}
+
+/// `program --json`: the node list.
+#[derive(Serialize)]
+struct ProgramJson<'a> {
+    inputs: &'a [String],
+    nodes: Vec<ProgramNodeJson<'a>>,
+    outputs: &'a [u32],
+}
+
+#[derive(Serialize)]
+struct ProgramNodeJson<'a> {
+    op: String,
+    args: &'a [u32],
+    /// A constant's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<Number>,
+}
+
 fn eval(common: &Common) -> Result<Report, Failure> {
     let problem = Problem::new(common)?;
     let values = problem.bound()?.eval(&problem.point.values);
+    let non_finite = values.iter().any(|v| !v.is_finite());
     if common.json {
-        let mut json = Json::default();
-        let value = if values.len() == 1 {
-            json.number(values[0])
-        } else {
-            json.numbers(&values)
+        let value = match values.as_slice() {
+            [one] => OneOrMore::One(Number(*one)),
+            more => OneOrMore::More(numbers(more)),
         };
-        json.set("value", value);
-        return Ok(finish_json(json));
+        return Ok(finish_json(&EvalJson { value }, non_finite));
     }
     let mut table = Table::default();
     for (k, v) in values.iter().enumerate() {
@@ -228,7 +265,7 @@ fn eval(common: &Common) -> Result<Report, Failure> {
     }
     Ok(finish_text(
         format!("{}\n{}", problem.header(), table.render("  ")),
-        values.iter().any(|v| !v.is_finite()),
+        non_finite,
     ))
 }
 
@@ -247,17 +284,20 @@ fn grad(common: &Common, mode: GradMode) -> Result<Report, Failure> {
             (values[0], jacobian.row(0).to_vec(), "forward")
         }
     };
+    let non_finite = !value.is_finite() || gradient.iter().any(|g| !g.is_finite());
     if common.json {
-        let mut json = problem.value_and_gradient_json(value, &gradient);
-        json.set("mode", mode_name.into());
-        return Ok(finish_json(json));
+        let output = GradientJson {
+            inputs: &problem.point.names,
+            value: Number(value),
+            gradient: numbers(&gradient),
+            hessian: None,
+            mode: Some(mode_name),
+        };
+        return Ok(finish_json(&output, non_finite));
     }
     let table = problem.value_and_gradient_table(value, &gradient);
     let text = format!("{}({mode_name} mode)\n\n{}", problem.header(), table.render("  "));
-    Ok(finish_text(
-        text,
-        !value.is_finite() || gradient.iter().any(|g| !g.is_finite()),
-    ))
+    Ok(finish_text(text, non_finite))
 }
 
 fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
@@ -278,20 +318,22 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
         let (values, matrix) = record_jacobian(|v| f.eval(v), x, Sweep::Reverse)?;
         (values, matrix, "reverse")
     };
-    let rows = matrix.to_rows();
+    let matrix_rows = matrix.to_rows();
+    let non_finite = values.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", problem.inputs_json());
-        json.set_numbers("value", &values);
-        json.set_rows("jacobian", &rows);
-        json.set("mode", mode_name.into());
-        return Ok(finish_json(json));
+        let output = JacobianJson {
+            inputs: &problem.point.names,
+            value: numbers(&values),
+            jacobian: rows(&matrix_rows),
+            mode: mode_name,
+        };
+        return Ok(finish_json(&output, non_finite));
     }
     let mut table = Table::default();
     let mut head = vec![String::new(), "value".to_string()];
     head.extend(problem.point.names.iter().map(|name| format!("∂/∂{name}")));
     table.row(head);
-    for (k, (value, row)) in values.iter().zip(&rows).enumerate() {
+    for (k, (value, row)) in values.iter().zip(&matrix_rows).enumerate() {
         let mut cells = vec![format!("f{}", k + 1), human(*value)];
         cells.extend(row.iter().map(|d| human(*d)));
         table.row(cells);
@@ -302,7 +344,6 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
         _ => String::new(),
     };
     let text = format!("{}({mode_name} mode{why})\n\n{}", problem.header(), table.render("  "));
-    let non_finite = values.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     Ok(finish_text(text, non_finite))
 }
 
@@ -319,11 +360,17 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let program = record(|v| f.eval_one(v), x)?;
     let (value, gradient) = program.value_and_gradient(x)?;
     let matrix = program.sparse_hessian(x)?.to_dense()?;
-    let rows = matrix.to_rows();
+    let matrix_rows = matrix.to_rows();
+    let non_finite = !value.is_finite() || gradient.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     if common.json {
-        let mut json = problem.value_and_gradient_json(value, &gradient);
-        json.set_rows("hessian", &rows);
-        return Ok(finish_json(json));
+        let output = GradientJson {
+            inputs: &problem.point.names,
+            value: Number(value),
+            gradient: numbers(&gradient),
+            hessian: Some(rows(&matrix_rows)),
+            mode: None,
+        };
+        return Ok(finish_json(&output, non_finite));
     }
     let names = &problem.point.names;
     let first = problem.value_and_gradient_table(value, &gradient);
@@ -331,7 +378,7 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let mut head = vec!["∂²f".to_string()];
     head.extend(names.iter().map(|name| format!("∂/∂{name}")));
     second.row(head);
-    for (name, row) in names.iter().zip(&rows) {
+    for (name, row) in names.iter().zip(&matrix_rows) {
         let mut cells = vec![format!("∂/∂{name}")];
         cells.extend(row.iter().map(|h| human(*h)));
         second.row(cells);
@@ -342,7 +389,6 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
         first.render("  "),
         second.render("  ")
     );
-    let non_finite = !value.is_finite() || gradient.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     Ok(finish_text(text, non_finite))
 }
 
@@ -357,12 +403,10 @@ fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
         limits::MAX_TRACE_NODES,
         "record a smaller expression",
     )?;
+    let non_finite = program.constants().iter().any(|c| !c.is_finite());
     if common.json {
-        let mut json = Json::default();
-        json.set("inputs", problem.inputs_json());
-        let nodes: Vec<serde_json::Value> = (0..program.len())
+        let nodes = (0..program.len())
             .map(|i| {
-                let mut node = serde_json::Map::new();
                 let op = match program.ops()[i] {
                     Op::Input(k) => format!("input {k}"),
                     Op::Constant(_) => "constant".into(),
@@ -372,17 +416,23 @@ fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
                     Op::Custom(k) => program.custom_name(k).into(),
                     Op::CustomOutput { call, output } => format!("{}[{output}]", program.vector_name(call)),
                 };
-                node.insert("op".into(), op.into());
-                node.insert("args".into(), program.args(i).to_vec().into());
-                if let Op::Constant(k) = program.ops()[i] {
-                    node.insert("value".into(), json.number(program.constants()[k as usize]));
+                let value = match program.ops()[i] {
+                    Op::Constant(k) => Some(Number(program.constants()[k as usize])),
+                    _ => None,
+                };
+                ProgramNodeJson {
+                    op,
+                    args: program.args(i),
+                    value,
                 }
-                serde_json::Value::Object(node)
             })
             .collect();
-        json.set("nodes", nodes.into());
-        json.set("outputs", program.outputs().to_vec().into());
-        return Ok(finish_json(json));
+        let output = ProgramJson {
+            inputs: &problem.point.names,
+            nodes,
+            outputs: program.outputs(),
+        };
+        return Ok(finish_json(&output, non_finite));
     }
     let kind = if unoptimised { "as recorded" } else { "optimised" };
     let text = format!(
@@ -393,10 +443,11 @@ fn program(common: &Common, unoptimised: bool) -> Result<Report, Failure> {
     Ok(finish_text(text, false))
 }
 
-fn finish_json(json: Json) -> Report {
-    let (text, non_finite) = json.finish();
+/// A `--json` result: `output` as one line; `non_finite` says whether it
+/// holds a NaN or infinity (written as a string), for the warning.
+fn finish_json(output: &impl Serialize, non_finite: bool) -> Report {
     Report {
-        text: text + "\n",
+        text: json_line(output),
         non_finite,
     }
 }

@@ -1,70 +1,46 @@
 //! Printing results: aligned tables for people, one JSON object for scripts.
 
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
 
-/// Collects the JSON object and remembers whether any number was not finite.
-#[derive(Default)]
-pub struct Json {
-    object: Map<String, Value>,
-    pub non_finite: bool,
-}
+/// A number in the JSON output: finite numbers as JSON numbers (serde_json
+/// writes the shortest text that reads back to the same `f64`); NaN and ±∞,
+/// which JSON cannot write as numbers, as the strings `"NaN"`, `"Infinity"`
+/// and `"-Infinity"`, which JavaScript's `Number()` and Python's `float()`
+/// read back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Number(pub f64);
 
-impl Json {
-    pub fn number(&mut self, x: f64) -> Value {
-        match serde_json::Number::from_f64(x) {
-            Some(n) => Value::Number(n),
-            None => {
-                self.non_finite = true;
-                Value::String(
-                    if x.is_nan() {
-                        "NaN"
-                    } else if x > 0.0 {
-                        "Infinity"
-                    } else {
-                        "-Infinity"
-                    }
-                    .into(),
-                )
-            }
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let x = self.0;
+        if x.is_finite() {
+            serializer.serialize_f64(x)
+        } else if x.is_nan() {
+            serializer.serialize_str("NaN")
+        } else if x > 0.0 {
+            serializer.serialize_str("Infinity")
+        } else {
+            serializer.serialize_str("-Infinity")
         }
     }
+}
 
-    pub fn numbers(&mut self, xs: &[f64]) -> Value {
-        Value::Array(xs.iter().map(|&x| self.number(x)).collect())
-    }
+/// Numbers for the JSON output.
+pub fn numbers(xs: &[f64]) -> Vec<Number> {
+    xs.iter().copied().map(Number).collect()
+}
 
-    pub fn rows(&mut self, rows: &[Vec<f64>]) -> Value {
-        Value::Array(rows.iter().map(|r| self.numbers(r)).collect())
-    }
+/// A matrix's rows for the JSON output.
+pub fn rows(rows: &[Vec<f64>]) -> Vec<Vec<Number>> {
+    rows.iter().map(|r| numbers(r)).collect()
+}
 
-    pub fn set(&mut self, key: &str, value: Value) {
-        self.object.insert(key.to_string(), value);
-    }
-
-    pub fn set_number(&mut self, key: &str, x: f64) {
-        let value = self.number(x);
-        self.set(key, value);
-    }
-
-    pub fn set_numbers(&mut self, key: &str, xs: &[f64]) {
-        let value = self.numbers(xs);
-        self.set(key, value);
-    }
-
-    pub fn set_rows(&mut self, key: &str, rows: &[Vec<f64>]) {
-        let value = self.rows(rows);
-        self.set(key, value);
-    }
-
-    pub fn strings(names: &[String]) -> Value {
-        Value::Array(names.iter().cloned().map(Value::String).collect())
-    }
-
-    /// The object as one line of JSON. serde_json prints each f64 as the
-    /// shortest text that reads back to the same number.
-    pub fn finish(self) -> (String, bool) {
-        (Value::Object(self.object).to_string(), self.non_finite)
-    }
+/// `output` as one line of JSON.
+pub fn json_line(output: &impl Serialize) -> String {
+    let mut line = serde_json::to_string(output)
+        .expect("the CLI's output structs have string keys and Number values, which always serialize");
+    line.push('\n');
+    line
 }
 
 /// A number for people: the shortest text that reads back exactly (so at
@@ -143,12 +119,16 @@ mod tests {
 
     #[test]
     fn json_non_finite_numbers_are_strings() {
-        let mut json = Json::default();
-        let v = json.numbers(&[1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
-        json.set("value", v);
+        #[derive(Serialize)]
+        struct Output {
+            value: Vec<Number>,
+        }
+        let output = Output {
+            value: numbers(&[1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.1]),
+        };
         assert_eq!(
-            json.finish(),
-            (r#"{"value":[1.0,"NaN","Infinity","-Infinity"]}"#.to_string(), true)
+            json_line(&output),
+            "{\"value\":[1.0,\"NaN\",\"Infinity\",\"-Infinity\",0.1]}\n"
         );
     }
 
