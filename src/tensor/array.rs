@@ -93,8 +93,61 @@ pub enum TensorError {
         /// The array's shape.
         shape: Vec<usize>,
     },
-    /// A class label out of range, or another bad argument.
-    BadArgument(String),
+    /// A range `start..end` that does not fit in its axis.
+    RangeOutOfBounds {
+        /// The axis.
+        axis: usize,
+        /// The range's start.
+        start: usize,
+        /// The range's end (exclusive).
+        end: usize,
+        /// The array's shape.
+        shape: Vec<usize>,
+    },
+    /// A reduction with no value: along an axis of length 0.
+    EmptyAxis {
+        /// The operation.
+        op: &'static str,
+        /// The axis.
+        axis: usize,
+        /// The array's shape.
+        shape: Vec<usize>,
+    },
+    /// An operation on a list of arrays was given none.
+    NoParts {
+        /// The operation.
+        op: &'static str,
+    },
+    /// A gradient was asked of an output with more than one element.
+    NotScalar {
+        /// The operation.
+        op: &'static str,
+        /// The output's shape.
+        shape: Vec<usize>,
+    },
+    /// Tensors of different tapes were combined (or an output was given to
+    /// another tape's `backward`).
+    ForeignTensor {
+        /// The operation.
+        op: &'static str,
+    },
+    /// A class label not below the number of classes.
+    ClassOutOfRange {
+        /// The label.
+        class: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// Two lists that go together differ in length, e.g. parameters and
+    /// their gradients.
+    CountMismatch {
+        /// What was counted, e.g. "gradients (one per parameter)".
+        what: &'static str,
+        /// How many are needed.
+        expected: usize,
+        /// How many were given.
+        found: usize,
+    },
     /// The shape has more elements than memory can address.
     TooLarge {
         /// The shape asked for.
@@ -113,7 +166,31 @@ impl fmt::Display for TensorError {
                 Err(_) => write!(f, "shape {shape:?} is too large to hold {elements} elements"),
             },
             TensorError::BadAxis { axis, shape } => write!(f, "axis {axis} does not exist in shape {shape:?}"),
-            TensorError::BadArgument(message) => f.write_str(message),
+            TensorError::RangeOutOfBounds {
+                axis,
+                start,
+                end,
+                shape,
+            } => {
+                write!(f, "range {start}..{end} does not fit axis {axis} of shape {shape:?}")
+            }
+            TensorError::EmptyAxis { op, axis, shape } => {
+                write!(f, "{op}: axis {axis} of shape {shape:?} is empty, so there is no value")
+            }
+            TensorError::NoParts { op } => write!(f, "{op}: no arrays given"),
+            TensorError::NotScalar { op, shape } => {
+                write!(
+                    f,
+                    "{op} needs a scalar output, not shape {shape:?} (sum or mean it first)"
+                )
+            }
+            TensorError::ForeignTensor { op } => write!(f, "{op}: the tensors are on different tapes"),
+            TensorError::ClassOutOfRange { class, classes } => {
+                write!(f, "class {class} is out of range for {classes} classes")
+            }
+            TensorError::CountMismatch { what, expected, found } => {
+                write!(f, "{what}: {found} given, {expected} needed")
+            }
             TensorError::TooLarge { shape } => write!(
                 f,
                 "shape {shape:?} has more elements than memory can address (at most {} bytes in all)",
@@ -445,15 +522,17 @@ impl<T: Element> Array<T> {
     /// Elements `start..end` along `axis`.
     ///
     /// # Errors
-    /// [`TensorError::BadAxis`], or [`TensorError::BadArgument`] if the range
-    /// does not fit in the axis.
+    /// [`TensorError::BadAxis`], or [`TensorError::RangeOutOfBounds`] if the
+    /// range does not fit in the axis.
     pub fn slice(&self, axis: usize, start: usize, end: usize) -> Result<Self, TensorError> {
         let (outer, size, inner) = self.split_at_axis(axis)?;
         if start > end || end > size {
-            return Err(TensorError::BadArgument(format!(
-                "slice {start}..{end} does not fit axis {axis} of shape {:?}",
-                self.shape
-            )));
+            return Err(TensorError::RangeOutOfBounds {
+                axis,
+                start,
+                end,
+                shape: self.shape.clone(),
+            });
         }
         let kept = end - start;
         let mut data = Vec::with_capacity(outer * kept * inner);
@@ -469,11 +548,9 @@ impl<T: Element> Array<T> {
     ///
     /// # Errors
     /// [`TensorError::ShapeMismatch`] naming two disagreeing shapes,
-    /// [`TensorError::BadAxis`], [`TensorError::BadArgument`] for no parts.
+    /// [`TensorError::BadAxis`], [`TensorError::NoParts`] for no parts.
     pub fn concat(parts: &[&Self], axis: usize) -> Result<Self, TensorError> {
-        let first = parts
-            .first()
-            .ok_or_else(|| TensorError::BadArgument("concat of no arrays".into()))?;
+        let first = parts.first().ok_or(TensorError::NoParts { op: "concat" })?;
         let (outer, _, inner) = first.split_at_axis(axis)?;
         let mut shape = first.shape.clone();
         shape[axis] = 0;

@@ -31,7 +31,7 @@ pub struct GradcheckReport {
 /// ```
 ///
 /// # Errors
-/// Whatever `f` returns, and [`TensorError::BadArgument`] if its output is
+/// Whatever `f` returns, and [`TensorError::NotScalar`] if its output is
 /// not a scalar.
 pub fn gradcheck<F>(f: F, inputs: &[Array<f64>], tolerance: f64) -> Result<GradcheckReport, TensorError>
 where

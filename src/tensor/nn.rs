@@ -222,18 +222,18 @@ pub trait Optimizer<T> {
     /// One update of every parameter with its gradient.
     ///
     /// # Errors
-    /// [`TensorError::SizeMismatch`] if a gradient's size differs from its
-    /// parameter's, or [`TensorError::BadArgument`] if the counts differ.
+    /// [`TensorError::ShapeMismatch`] if a gradient's shape differs from its
+    /// parameter's, or [`TensorError::CountMismatch`] if the counts differ.
     fn step(&mut self, params: &mut [&mut Array<T>], grads: &[Array<T>]) -> Result<(), TensorError>;
 }
 
 fn check_pairs<T: Element>(params: &[&mut Array<T>], grads: &[Array<T>]) -> Result<(), TensorError> {
     if params.len() != grads.len() {
-        return Err(TensorError::BadArgument(format!(
-            "{} parameters but {} gradients",
-            params.len(),
-            grads.len()
-        )));
+        return Err(TensorError::CountMismatch {
+            what: "gradients (one per parameter)",
+            expected: params.len(),
+            found: grads.len(),
+        });
     }
     for (p, g) in params.iter().zip(grads) {
         if p.shape() != g.shape() {
@@ -345,6 +345,25 @@ impl<T: Element> Optimizer<T> for Adam<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optimizers_refuse_mismatched_lists() {
+        let mut p = Array::<f64>::zeros(vec![2]);
+        let g = Array::<f64>::zeros(vec![3]);
+        let mut sgd = Sgd::new(0.1, 0.0);
+        let err = sgd.step(&mut [&mut p], &[]).unwrap_err();
+        assert!(matches!(
+            err,
+            TensorError::CountMismatch {
+                expected: 1,
+                found: 0,
+                ..
+            }
+        ));
+        assert_eq!(err.to_string(), "gradients (one per parameter): 0 given, 1 needed");
+        let err = Adam::new(0.1).step(&mut [&mut p], &[g]).unwrap_err();
+        assert!(matches!(err, TensorError::ShapeMismatch { .. }), "{err}");
+    }
 
     #[test]
     fn initialisation_is_deterministic() {

@@ -274,20 +274,18 @@ impl<T: Element> TensorTape<T> {
     /// this tape: one backward sweep, a loop from the last node to the first.
     ///
     /// # Errors
-    /// [`TensorError::BadArgument`] if `output` has more than one element or
-    /// is from another tape.
+    /// [`TensorError::NotScalar`] if `output` has more than one element,
+    /// [`TensorError::ForeignTensor`] if it is from another tape.
     pub fn backward(&self, output: &Tensor<'_, T>) -> Result<Gradients<T>, TensorError> {
         if !std::ptr::eq(output.tape, self) {
-            return Err(TensorError::BadArgument(
-                "backward: the output is from another tape".into(),
-            ));
+            return Err(TensorError::ForeignTensor { op: "backward" });
         }
         let nodes = self.nodes.borrow();
         if nodes[output.id].value.len() != 1 {
-            return Err(TensorError::BadArgument(format!(
-                "backward needs a scalar output, not shape {:?} (sum or mean it first)",
-                nodes[output.id].value.shape()
-            )));
+            return Err(TensorError::NotScalar {
+                op: "backward",
+                shape: nodes[output.id].value.shape().to_vec(),
+            });
         }
         let shapes: Vec<Vec<usize>> = nodes.iter().map(|n| n.value.shape().to_vec()).collect();
         let mut grads: Vec<Option<Array<T>>> = vec![None; nodes.len()];
@@ -541,9 +539,9 @@ impl<'t, T: Element> Tensor<'t, T> {
         if std::ptr::eq(self.tape, other.tape) {
             Ok(())
         } else {
-            Err(TensorError::BadArgument(
-                "the two tensors are on different tapes".into(),
-            ))
+            Err(TensorError::ForeignTensor {
+                op: "combining tensors",
+            })
         }
     }
 
@@ -698,10 +696,11 @@ impl<'t, T: Element> Tensor<'t, T> {
         let x = self.value();
         let (outer, size, inner) = x.split_at_axis(axis)?;
         if size == 0 {
-            return Err(TensorError::BadArgument(format!(
-                "max along empty axis {axis} of shape {:?}",
-                x.shape()
-            )));
+            return Err(TensorError::EmptyAxis {
+                op: "max",
+                axis,
+                shape: x.shape().to_vec(),
+            });
         }
         let mut shape = x.shape().to_vec();
         shape.remove(axis);
@@ -723,7 +722,7 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// Largest element overall, as a 0-dimensional tensor.
     ///
     /// # Errors
-    /// [`TensorError::BadArgument`] for an empty tensor.
+    /// [`TensorError::EmptyAxis`] for an empty tensor.
     pub fn max(&self) -> Result<Tensor<'t, T>, TensorError> {
         let len = self.value().len();
         self.reshape(vec![len])?.max_axis(0)?.reshape(Vec::new())
@@ -732,8 +731,8 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// Elements `start..end` along `axis`.
     ///
     /// # Errors
-    /// [`TensorError::BadAxis`], or [`TensorError::BadArgument`] if the range
-    /// does not fit.
+    /// [`TensorError::BadAxis`], or [`TensorError::RangeOutOfBounds`] if the
+    /// range does not fit.
     pub fn slice(&self, axis: usize, start: usize, end: usize) -> Result<Tensor<'t, T>, TensorError> {
         let value = self.value().slice(axis, start, end)?;
         Ok(self
@@ -745,11 +744,9 @@ impl<'t, T: Element> Tensor<'t, T> {
     ///
     /// # Errors
     /// [`TensorError::ShapeMismatch`] naming the first two shapes that differ
-    /// off the axis, [`TensorError::BadArgument`] for no parts.
+    /// off the axis, [`TensorError::NoParts`] for no parts.
     pub fn concat(parts: &[Tensor<'t, T>], axis: usize) -> Result<Tensor<'t, T>, TensorError> {
-        let first = parts
-            .first()
-            .ok_or_else(|| TensorError::BadArgument("concat of no tensors".into()))?;
+        let first = parts.first().ok_or(TensorError::NoParts { op: "concat" })?;
         for part in parts {
             first.same_tape(part)?;
         }
@@ -817,23 +814,22 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// row) under the log-probabilities `self` (shape `[rows, classes]`).
     ///
     /// # Errors
-    /// [`TensorError::BadArgument`] if `self` is not 2-D, the number of
-    /// targets differs from the rows, or a target is out of range.
+    /// [`TensorError::ShapeMismatch`] if `self` is not 2-D with one row per
+    /// target (`right` is then `[targets]`), [`TensorError::ClassOutOfRange`]
+    /// if a target is not below the number of columns.
     pub fn nll_loss(&self, targets: &[usize]) -> Result<Tensor<'t, T>, TensorError> {
         let logp = self.value();
         let shape = logp.shape();
         if shape.len() != 2 || shape[0] != targets.len() {
-            return Err(TensorError::BadArgument(format!(
-                "nll_loss: log-probabilities of shape {shape:?} for {} targets (need [{}, classes])",
-                targets.len(),
-                targets.len()
-            )));
+            return Err(TensorError::ShapeMismatch {
+                op: "nll_loss (log-probabilities [rows, classes], one target per row)",
+                left: shape.to_vec(),
+                right: vec![targets.len()],
+            });
         }
         let classes = shape[1];
         if let Some(&bad) = targets.iter().find(|&&t| t >= classes) {
-            return Err(TensorError::BadArgument(format!(
-                "nll_loss: target class {bad} out of range for {classes} classes"
-            )));
+            return Err(TensorError::ClassOutOfRange { class: bad, classes });
         }
         let total: T = targets
             .iter()
