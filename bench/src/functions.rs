@@ -186,6 +186,27 @@ pub fn dense_hessian_fn<T: Float>(x: &[T]) -> T {
     lse.ln() + sum * sum * T::from(0.5).unwrap()
 }
 
+/// The gradient and row-major Hessian of [`dense_hessian_fn`] in closed
+/// form: with pⱼ = cⱼ e^{cⱼxⱼ} / Σₖ e^{cₖxₖ} and S = Σ xⱼ, the gradient is
+/// pⱼ + S and the Hessian δⱼₖ cⱼ pⱼ − pⱼ pₖ + 1.
+pub fn dense_hessian_closed_form(x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let c = |j: usize| 1.0 + (j % 3) as f64 * 0.1;
+    let exps: Vec<f64> = x.iter().enumerate().map(|(j, &v)| (v * c(j)).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    let p: Vec<f64> = exps.iter().enumerate().map(|(j, e)| c(j) * e / total).collect();
+    let sum: f64 = x.iter().sum();
+    let n = x.len();
+    let gradient = p.iter().map(|pj| pj + sum).collect();
+    let mut hessian = vec![0.0; n * n];
+    for j in 0..n {
+        for k in 0..n {
+            let diagonal = if j == k { c(j) * p[j] } else { 0.0 };
+            hessian[j * n + k] = diagonal - p[j] * p[k] + 1.0;
+        }
+    }
+    (gradient, hessian)
+}
+
 /// The same for num-dual.
 pub fn dense_hessian_fn_num_dual<T: num_dual::DualNum<Primitive = f64>>(x: &[T]) -> T {
     let mut lse = T::zero();

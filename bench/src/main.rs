@@ -442,44 +442,60 @@ fn w4_jacobian(config: &Config) {
     }
 }
 
+/// W5: value, gradient and dense Hessian from every system, each checked
+/// against the closed forms before it is timed.
 fn w5_hessian(config: &Config) {
     let n = if config.tiny { 10 } else { 100 };
     let x = point(n);
-    // Rosenbrock against its closed form; the dense function against chainrule
-    // (itself checked against closed forms in the library's tests).
     type HessianVar = Var<chainrule::DualN<f64, 8>>;
-    type Case = (&'static str, fn(&[HessianVar]) -> HessianVar, Vec<f64>);
+    type Case = (&'static str, fn(&[HessianVar]) -> HessianVar, f64, Vec<f64>, Vec<f64>);
+    let mut rosenbrock_gradient = vec![0.0; n];
+    rosenbrock_adjoint(&x, &mut rosenbrock_gradient);
+    let (dense_gradient, dense_hessian) = dense_hessian_closed_form(&x);
     let cases: [Case; 2] = [
-        ("hessian_rosenbrock", rosenbrock, rosenbrock_hessian(&x)),
+        (
+            "hessian_rosenbrock",
+            rosenbrock,
+            rosenbrock(&x),
+            rosenbrock_gradient,
+            rosenbrock_hessian(&x),
+        ),
         (
             "hessian_dense",
             dense_hessian_fn,
-            chainrule::hessian(dense_hessian_fn, &x).unwrap().as_slice().to_vec(),
+            dense_hessian_fn(&x),
+            dense_gradient,
+            dense_hessian,
         ),
     ];
-    for (workload, f, reference) in cases {
-        let ours = || chainrule::hessian(f, &x).unwrap();
-        check("chainrule-hessian", workload, ours().as_slice(), &reference);
+    for (workload, f, value, gradient, hessian) in cases {
+        let check_all = |system: &str, (v, g, h): (f64, &[f64], &[f64])| {
+            check(system, workload, &[v], &[value]);
+            check(system, workload, g, &gradient);
+            check(system, workload, h, &hessian);
+        };
+        let ours = || chainrule::value_grad_hessian(f, std::hint::black_box(&x)).unwrap();
+        let (v, g, h) = ours();
+        check_all("chainrule-hessian", (v, &g, h.as_slice()));
         report(workload, n, "chainrule-hessian", measure(config.budget, ours), None);
 
         let dense = workload == "hessian_dense";
-        let num_dual = || peers::num_dual_hessian(&x, dense);
-        check("num-dual-hessian", workload, &num_dual(), &reference);
+        let num_dual = || peers::num_dual_hessian(std::hint::black_box(&x), dense);
+        let (v, g, h) = num_dual();
+        check_all("num-dual-hessian", (v, &g, &h));
         report(workload, n, "num-dual-hessian", measure(config.budget, num_dual), None);
 
-        let echidna = || peers::echidna_hessian(&x, dense);
-        check("echidna-hessian8", workload, &echidna(), &reference);
+        let echidna = || peers::echidna_hessian(std::hint::black_box(&x), dense);
+        let (v, g, h) = echidna();
+        check_all("echidna-hessian8", (v, &g, &h));
         report(workload, n, "echidna-hessian8", measure(config.budget, echidna), None);
 
         // Recorded once (outside the timing), swept at the point: the dense
         // Hessian, and for the banded Rosenbrock the star-coloured sparse one.
-        let program = if dense {
-            chainrule::program::record(dense_hessian_fn, &x).unwrap()
-        } else {
-            chainrule::program::record(rosenbrock, &x).unwrap()
-        };
-        let dense_program = || program.hessian(std::hint::black_box(&x)).unwrap();
-        check("chainrule-program", workload, dense_program().as_slice(), &reference);
+        let program = chainrule::program::record(w5_function_on_tape(dense), &x).unwrap();
+        let dense_program = || program.value_gradient_hessian(std::hint::black_box(&x)).unwrap();
+        let (v, g, h) = dense_program();
+        check_all("chainrule-program", (v, &g, h.as_slice()));
         report(
             workload,
             n,
@@ -489,12 +505,9 @@ fn w5_hessian(config: &Config) {
         );
         if !dense {
             let sparse = || program.value_gradient_sparse_hessian(std::hint::black_box(&x)).unwrap();
-            check(
-                "chainrule-program-sparse",
-                workload,
-                sparse().2.to_dense().expect("a small dense Hessian").as_slice(),
-                &reference,
-            );
+            let (v, g, h) = sparse();
+            let h = h.to_dense().expect("a small dense Hessian");
+            check_all("chainrule-program-sparse", (v, &g, h.as_slice()));
             report(
                 workload,
                 n,
@@ -504,6 +517,11 @@ fn w5_hessian(config: &Config) {
             );
         }
     }
+}
+
+/// The W5 function on tape variables, for recording a program.
+fn w5_function_on_tape(dense: bool) -> fn(&[Var<f64>]) -> Var<f64> {
+    if dense { dense_hessian_fn } else { rosenbrock }
 }
 
 /// W8: sparse Hessians (value, gradient and every nonzero) of Rosenbrock
@@ -567,7 +585,7 @@ fn w8_sparse_hessian(config: &Config) {
     }
 }
 
-/// W9: the gradient at a new point of a function recorded earlier:
+/// W9: the value and gradient at a new point of a function recorded earlier:
 /// chainrule's program replay, re-recording with `value_and_grad`, and
 /// echidna's bytecode tape (ADOL-C's replay is W1's `adolc-taped` row).
 fn w9_replay(config: &Config) {
@@ -579,8 +597,13 @@ fn w9_replay(config: &Config) {
         let mut reference = vec![0.0; n];
         rosenbrock_adjoint(&x, &mut reference);
         let program = chainrule::program::record(rosenbrock, &recorded_at).unwrap();
+        let value = rosenbrock(&x);
+        let check_both = |system: &str, (v, g): (f64, Vec<f64>)| {
+            check(system, "replay value", &[v], &[value]);
+            check(system, "replay gradient", &g, &reference);
+        };
         let replay = || program.value_and_gradient(std::hint::black_box(&x)).unwrap();
-        check("chainrule-program", "replay", &replay().1, &reference);
+        check_both("chainrule-program", replay());
         report(
             "replay_gradient",
             n,
@@ -589,7 +612,7 @@ fn w9_replay(config: &Config) {
             Some(ops),
         );
         let again = || chainrule::value_and_grad(rosenbrock, std::hint::black_box(&x)).unwrap();
-        check("chainrule-reverse", "replay", &again().1, &reference);
+        check_both("chainrule-reverse", again());
         report(
             "replay_gradient",
             n,
@@ -598,8 +621,10 @@ fn w9_replay(config: &Config) {
             Some(ops),
         );
         let mut tape = peers::echidna_record(&recorded_at, false);
-        check("echidna-bytecode", "replay", &tape.gradient(&x), &reference);
-        let stats = measure(config.budget, || tape.gradient(std::hint::black_box(&x)));
+        check_both("echidna-bytecode", peers::echidna_value_and_gradient(&mut tape, &x));
+        let stats = measure(config.budget, || {
+            peers::echidna_value_and_gradient(&mut tape, std::hint::black_box(&x))
+        });
         report("replay_gradient", n, "echidna-bytecode", stats, Some(ops));
     }
 }
@@ -631,9 +656,14 @@ fn w9_loop(system: &str) {
         }
         "echidna-bytecode" => {
             let mut tape = peers::echidna_record(&recorded_at, false);
-            check(system, "replay", &tape.gradient(&x), &reference);
+            check(
+                system,
+                "replay",
+                &peers::echidna_value_and_gradient(&mut tape, &x).1,
+                &reference,
+            );
             for _ in 0..rounds {
-                std::hint::black_box(tape.gradient(std::hint::black_box(&x)));
+                std::hint::black_box(peers::echidna_value_and_gradient(&mut tape, std::hint::black_box(&x)));
             }
         }
         other => panic!("unknown W9 system {other}: use chainrule-program, chainrule-reverse or echidna-bytecode"),

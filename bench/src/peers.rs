@@ -13,14 +13,15 @@ pub fn echidna_jacobian(x: &[f64], outputs: usize) -> Vec<f64> {
     rows.concat()
 }
 
-/// Row-major Hessian by echidna's batched forward-over-reverse (8 directions).
-pub fn echidna_hessian(x: &[f64], dense: bool) -> Vec<f64> {
-    let (_, _, rows) = if dense {
+/// Value, gradient and row-major Hessian by echidna's batched
+/// forward-over-reverse (8 directions).
+pub fn echidna_hessian(x: &[f64], dense: bool) -> (f64, Vec<f64>, Vec<f64>) {
+    let (value, gradient, rows) = if dense {
         echidna::hessian_vec::<f64, 8>(dense_hessian_fn, x)
     } else {
         echidna::hessian_vec::<f64, 8>(rosenbrock, x)
     };
-    rows.concat()
+    (value, gradient, rows.concat())
 }
 
 /// echidna's bytecode tape, recorded once.
@@ -30,6 +31,13 @@ pub fn echidna_record(x: &[f64], stencil: bool) -> echidna::BytecodeTape<f64> {
     } else {
         echidna::record(rosenbrock, x).0
     }
+}
+
+/// The value and gradient at `x` from echidna's bytecode tape: one forward
+/// and one reverse sweep, the value read from the forward sweep's output.
+pub fn echidna_value_and_gradient(tape: &mut echidna::BytecodeTape<f64>, x: &[f64]) -> (f64, Vec<f64>) {
+    let gradient = tape.gradient(x);
+    (tape.output_value(), gradient)
 }
 
 /// Value, gradient and sparse Hessian (as (row, column, value) triples, as
@@ -74,9 +82,9 @@ pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> V
 
 /// Row-major Hessian by num-dual's `hessian` with dynamically sized
 /// second-order duals (a static size of 100 would not fit on the stack).
-pub fn num_dual_hessian(x: &[f64], dense: bool) -> Vec<f64> {
+pub fn num_dual_hessian(x: &[f64], dense: bool) -> (f64, Vec<f64>, Vec<f64>) {
     let point = DVector::from_column_slice(x);
-    let (_, _, h) = if dense {
+    let (value, gradient, h) = if dense {
         num_dual::hessian(
             |v: DVector<Dual2DVec64>| dense_hessian_fn_num_dual(v.as_slice()),
             &point,
@@ -86,7 +94,7 @@ pub fn num_dual_hessian(x: &[f64], dense: bool) -> Vec<f64> {
     };
     // nalgebra stores column-major; the Hessian is symmetric up to rounding,
     // so transpose to compare entry by entry.
-    h.transpose().as_slice().to_vec()
+    (value, gradient.as_slice().to_vec(), h.transpose().as_slice().to_vec())
 }
 
 // --- ad_trait ----------------------------------------------------------------
