@@ -107,10 +107,8 @@ def main():
         "`std::hint::black_box`. The rosenbrock_grad, jvp and forward_gradient rows follow it through one "
         "table of systems (`bench/src/systems.rs`, with a test that fails if a system drops its value); the "
         "Hessian rows (hessian_*, sparse_hessian_*) return and check the value, gradient and Hessian from every "
-        "system, and replay_gradient the value and gradient. The Jacobian rows check each system's Jacobian and "
-        "pass inputs and results through `black_box`, but do not all return the function's values yet (a "
-        "Jacobian needs every intermediate value but the outputs', so only the last operations' values are at "
-        "stake). "
+        "system, the Jacobian rows the values and the Jacobian, and replay_gradient the value and gradient, "
+        "each checked before it is timed. "
         "`chainrule-jvp-buffers` is `JvpBuffers::jvp_into`: the same product into reused buffers. "
         "`floor-adjoint` is the faster of two hand-written adjoints (accumulating into `g[i]` and `g[i+1]`, "
         "or writing each `g[i]` once), and the note names which.",

@@ -10,9 +10,10 @@
 //! [`function!`](crate::function) macro, or implement the trait on a struct
 //! that holds the function's parameters.
 
+use crate::api::{Sweep, record_jacobian};
 use crate::api::{forward_passes, seeded};
 use crate::error::Result;
-use crate::{JACFWD_CHUNK, Matrix, Real, TapeScalar, Var, jacrev};
+use crate::{JACFWD_CHUNK, Matrix, Real, TapeScalar, Var};
 
 /// A function `Rⁿ → Rᵐ` written once for every number type.
 ///
@@ -66,20 +67,37 @@ macro_rules! function {
 
 /// The Jacobian of `f` at `x` by the cheaper mode for its shape: forward
 /// mode on [`DualN`](crate::DualN) numbers ([`jacfwd`](crate::jacfwd)) when there are no
-/// more inputs than outputs, reverse mode ([`jacrev`]) otherwise. Forward
+/// more inputs than outputs, reverse mode ([`jacrev`](crate::jacrev)) otherwise. Forward
 /// mode on the function itself keeps running sums in registers, which a
 /// forward sweep over a recorded tape cannot, so this is faster than
 /// [`jacobian`](crate::jacobian) when forward mode wins.
 ///
 /// # Errors
-/// As [`jacfwd`](crate::jacfwd) and [`jacrev`].
+/// As [`jacfwd`](crate::jacfwd) and [`jacrev`](crate::jacrev).
 pub fn jacobian_of<S: TapeScalar>(f: &impl VectorFunction, x: &[S]) -> Result<Matrix<S>> {
+    value_and_jacobian_of(f, x).map(|(_, j)| j)
+}
+
+/// `f(x)` and its Jacobian, as [`jacobian_of`] computes them (the values
+/// come from the same passes).
+///
+/// ```
+/// let f = chainrule::function!(|x| vec![x[0] * x[1], x[0] + x[1], x[0]]);
+/// let (values, j) = chainrule::value_and_jacobian_of(&f, &[2.0, 3.0])?;
+/// assert_eq!(values, vec![6.0, 5.0, 2.0]);
+/// assert_eq!(j.row(0), &[3.0, 2.0]);
+/// # Ok::<(), chainrule::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`jacobian_of`].
+pub fn value_and_jacobian_of<S: TapeScalar>(f: &impl VectorFunction, x: &[S]) -> Result<(Vec<S>, Matrix<S>)> {
     // The first forward pass tells the number of outputs; when forward mode
     // wins it is kept as the first of jacfwd's passes, so nothing is wasted.
     let first = f.eval(&seeded::<S, JACFWD_CHUNK>(x, 0));
     if x.len() <= first.len() || x.len() <= JACFWD_CHUNK {
-        forward_passes(|v| f.eval(v), x, Some(first)).map(|(_, j)| j)
+        forward_passes(|v| f.eval(v), x, Some(first))
     } else {
-        jacrev(|v: &[Var<S>]| f.eval(v), x)
+        record_jacobian(|v: &[Var<S>]| f.eval(v), x, Sweep::Reverse)
     }
 }

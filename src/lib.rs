@@ -233,12 +233,12 @@ pub mod tensor;
 
 pub use api::{
     HESSIAN_CHUNK, JACFWD_CHUNK, derivative, grad, hessian, hvp, jacfwd, jacfwd_chunked, jacobian, jacrev, jvp,
-    value_and_derivative, value_and_grad, value_and_jacobian, value_grad_hessian, vjp,
+    value_and_derivative, value_and_grad, value_and_jacfwd, value_and_jacobian, value_grad_hessian, vjp,
 };
 pub use custom::{Elementary, VectorRule, apply, apply_vector, custom_jvp, custom_vjp};
 pub use error::{Error, Result, TapeLimit};
 pub use forward::{Dual, DualN, JvpBuffers};
-pub use function::{VectorFunction, jacobian_of};
+pub use function::{VectorFunction, jacobian_of, value_and_jacobian_of};
 pub use matrix::Matrix;
 pub use real::{AdNumber, Innermost, Real};
 pub use reverse::{Recording, TapeScalar, Var};

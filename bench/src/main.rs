@@ -387,6 +387,8 @@ fn w3_jvp(config: &Config) {
     }
 }
 
+/// W4: the values and Jacobian of a dense map from every system, each
+/// checked before it is timed.
 fn w4_jacobian(config: &Config) {
     let shapes: &[(&str, usize, usize)] = &[
         ("jacobian_dense", 100, 100),
@@ -396,9 +398,14 @@ fn w4_jacobian(config: &Config) {
     for &(workload, n, m) in shapes {
         let (n, m) = if config.tiny { (n.min(20), m.min(20)) } else { (n, m) };
         let x = point(n);
+        let values = dense_map(&x, m);
         let reference = chainrule::jacrev(|v| dense_map(v, m), &x).unwrap();
         let flat = reference.as_slice();
         let shape = format!("{n}x{m}");
+        let check_both = |system: &str, (v, j): (&[f64], &[f64])| {
+            check(system, "values", v, &values);
+            check(system, "jacobian", j, flat);
+        };
 
         let record = |system: &str, stats: Stats| {
             Record {
@@ -416,28 +423,44 @@ fn w4_jacobian(config: &Config) {
         // The auto mode on a function generic over the number type: jacfwd or
         // jacrev by shape, after one plain evaluation for the output count.
         let generic = DenseMap { outputs: m };
-        let auto = || chainrule::jacobian_of(&generic, std::hint::black_box(&x)).unwrap();
-        check("chainrule-jacobian_of", "jacobian", auto().as_slice(), flat);
+        let auto = || chainrule::value_and_jacobian_of(&generic, std::hint::black_box(&x)).unwrap();
+        let (v, j) = auto();
+        check_both("chainrule-jacobian_of", (&v, j.as_slice()));
         record("chainrule-jacobian_of", measure(config.budget, auto));
         // The auto mode on a `Var` closure: one recording, swept by shape.
-        let recorded = || chainrule::jacobian(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap();
-        check("chainrule-jacobian", "jacobian", recorded().as_slice(), flat);
+        let recorded = || chainrule::value_and_jacobian(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap();
+        let (v, j) = recorded();
+        check_both("chainrule-jacobian", (&v, j.as_slice()));
         record("chainrule-jacobian", measure(config.budget, recorded));
-        let forward = || chainrule::jacfwd(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap();
-        check("chainrule-jacfwd", "jacobian", forward().as_slice(), flat);
+        let forward = || {
+            chainrule::value_and_jacfwd::<f64, { chainrule::JACFWD_CHUNK }>(
+                |v| dense_map(v, m),
+                std::hint::black_box(&x),
+            )
+            .unwrap()
+        };
+        let (v, j) = forward();
+        check_both("chainrule-jacfwd", (&v, j.as_slice()));
         record("chainrule-jacfwd", measure(config.budget, forward));
-        record(
-            "chainrule-jacrev",
-            measure(config.budget, || {
-                chainrule::jacrev(|v| dense_map(v, m), std::hint::black_box(&x)).unwrap()
-            }),
-        );
+        let reverse = || {
+            chainrule::api::record_jacobian(
+                |v| dense_map(v, m),
+                std::hint::black_box(&x),
+                chainrule::api::Sweep::Reverse,
+            )
+            .unwrap()
+        };
+        let (v, j) = reverse();
+        check_both("chainrule-jacrev", (&v, j.as_slice()));
+        record("chainrule-jacrev", measure(config.budget, reverse));
 
         let num_dual = || peers::num_dual_jacobian_chunked::<8>(std::hint::black_box(&x), m);
-        check("num-dual-chunk8", "jacobian", &num_dual(), flat);
+        let (v, j) = num_dual();
+        check_both("num-dual-chunk8", (&v, &j));
         record("num-dual-chunk8", measure(config.budget, num_dual));
         let echidna = || peers::echidna_jacobian(std::hint::black_box(&x), m);
-        check("echidna-forward", "jacobian", &echidna(), flat);
+        let (v, j) = echidna();
+        check_both("echidna-forward", (&v, &j));
         record("echidna-forward", measure(config.budget, echidna));
     }
 }

@@ -7,10 +7,10 @@ use crate::functions::*;
 
 // --- echidna ---------------------------------------------------------------
 
-/// Row-major Jacobian of `dense_map` by echidna's `jacobian`.
-pub fn echidna_jacobian(x: &[f64], outputs: usize) -> Vec<f64> {
-    let (_, rows) = echidna::jacobian(|d: &[echidna::Dual<f64>]| dense_map(d, outputs), x);
-    rows.concat()
+/// The values and row-major Jacobian of `dense_map` by echidna's `jacobian`.
+pub fn echidna_jacobian(x: &[f64], outputs: usize) -> (Vec<f64>, Vec<f64>) {
+    let (values, rows) = echidna::jacobian(|d: &[echidna::Dual<f64>]| dense_map(d, outputs), x);
+    (values, rows.concat())
 }
 
 /// Value, gradient and row-major Hessian by echidna's batched
@@ -59,10 +59,12 @@ pub fn echidna_sparse_hessian(
 
 // --- num-dual ----------------------------------------------------------------
 
-/// Row-major Jacobian of `dense_map` by `N`-direction forward passes.
-pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> Vec<f64> {
+/// The values and row-major Jacobian of `dense_map` by `N`-direction
+/// forward passes (the values from the first pass).
+pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> (Vec<f64>, Vec<f64>) {
     let n = x.len();
     let mut jacobian = vec![0.0; outputs * n];
+    let mut values = vec![0.0; outputs];
     let mut inputs: Vec<DualVec<f64, Const<N>>> = x.iter().map(|&v| DualVec::from_re(v)).collect();
     for start in (0..n).step_by(N) {
         let end = (start + N).min(n);
@@ -70,6 +72,9 @@ pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> V
             inputs[j] = DualVec::new(x[j], Derivative::derivative_generic(Const::<N>, U1, j - start));
         }
         for (i, y) in dense_map_num_dual(&inputs, outputs).into_iter().enumerate() {
+            if start == 0 {
+                values[i] = y.re;
+            }
             let eps: SVector<f64, N> = y.eps.unwrap_generic(Const::<N>, U1);
             jacobian[i * n + start..i * n + end].copy_from_slice(&eps.as_slice()[..end - start]);
         }
@@ -77,7 +82,7 @@ pub fn num_dual_jacobian_chunked<const N: usize>(x: &[f64], outputs: usize) -> V
             inputs[j] = DualVec::from_re(x[j]);
         }
     }
-    jacobian
+    (values, jacobian)
 }
 
 /// Row-major Hessian by num-dual's `hessian` with dynamically sized
