@@ -107,8 +107,10 @@ def main():
         "`std::hint::black_box`. The rosenbrock_grad, jvp and forward_gradient rows follow it through one "
         "table of systems (`bench/src/systems.rs`, with a test that fails if a system drops its value); the "
         "Hessian rows (hessian_*, sparse_hessian_*) return and check the value, gradient and Hessian from every "
-        "system, the Jacobian rows the values and the Jacobian, and replay_gradient the value and gradient, "
-        "each checked before it is timed. "
+        "system, the Jacobian rows the values and the Jacobian, replay_gradient and rosenbrock_tensor the value "
+        "and gradient, and mlp_step the step's loss with the updated parameters; JAX's jitted functions and "
+        "PyTorch's steps return the same (`jax.value_and_grad`, the loss tensor), each checked before it is "
+        "timed where a reference exists. "
         "`chainrule-jvp-buffers` is `JvpBuffers::jvp_into`: the same product into reused buffers. "
         "`floor-adjoint` is the faster of two hand-written adjoints (accumulating into `g[i]` and `g[i+1]`, "
         "or writing each `g[i]` once), and the note names which.",

@@ -40,6 +40,35 @@ def point(n):
     return 0.5 + 0.3 * np.sin(np.arange(n) * 0.37)
 
 
+def rosenbrock_value(x):
+    """The generalized Rosenbrock function, in numpy."""
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+def rosenbrock_hessian(x):
+    """Its Hessian in closed form (tridiagonal)."""
+    n = len(x)
+    h = np.zeros((n, n))
+    for i in range(n - 1):
+        h[i, i] += 1200 * x[i] ** 2 - 400 * x[i + 1] + 2
+        h[i, i + 1] -= 400 * x[i]
+        h[i + 1, i] -= 400 * x[i]
+        h[i + 1, i + 1] += 200
+    return h
+
+
+def dense_hessian_closed_form(x):
+    """Value, gradient and Hessian of log(sum(exp(c x))) + (sum x)^2 / 2 with
+    c_j = 1 + (j mod 3)/10: p = c e^(c x) / sum(e^(c x)), gradient p + S,
+    Hessian diag(c p) - p p^T + 1."""
+    c = 1.0 + (np.arange(len(x)) % 3) * 0.1
+    e = np.exp(x * c)
+    p = c * e / np.sum(e)
+    s = np.sum(x)
+    value = float(np.log(np.sum(e)) + 0.5 * s * s)
+    return value, p + s, np.diag(c * p) - np.outer(p, p) + 1.0
+
+
 def rosenbrock_adjoint(x):
     """The hand-written gradient of the generalized Rosenbrock function."""
     g = np.zeros_like(x)

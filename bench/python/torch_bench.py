@@ -5,7 +5,7 @@ import json
 
 import torch
 
-from common import TINY, check, emit, measure, point, rosenbrock_adjoint, sizes
+from common import TINY, check, emit, measure, point, rosenbrock_adjoint, rosenbrock_value, sizes
 
 torch.set_num_threads(1)
 
@@ -15,18 +15,22 @@ def rosenbrock(x):
 
 
 def rosenbrock_gradient(n):
-    """A function returning the eager-mode gradient at the benchmark point,
-    checked against the hand-written one before it is handed out."""
+    """A function returning the eager-mode value and gradient at the
+    benchmark point, both checked against the references before it is
+    handed out."""
     p = point(n)
     x = torch.tensor(p, dtype=torch.float64, requires_grad=True)
 
-    def grad():
+    def value_and_grad():
         x.grad = None
-        rosenbrock(x).backward()
-        return x.grad
+        value = rosenbrock(x)
+        value.backward()
+        return value.detach(), x.grad
 
-    check(f"torch-eager rosenbrock n={n}", grad().numpy(), rosenbrock_adjoint(p))
-    return grad
+    value, gradient = value_and_grad()
+    check(f"torch-eager rosenbrock n={n} value", [float(value)], [rosenbrock_value(p)])
+    check(f"torch-eager rosenbrock n={n}", gradient.numpy(), rosenbrock_adjoint(p))
+    return value_and_grad
 
 
 def main():
@@ -43,8 +47,10 @@ def main():
 
     def step():
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x6), y6).backward()
+        loss = torch.nn.functional.cross_entropy(model(x6), y6)
+        loss.backward()
         opt.step()
+        return loss.detach()
 
     emit("mlp_step", batch, "torch-eager", measure(step))
 
