@@ -134,10 +134,11 @@
 //! | `serve` | `chainrule serve` | tiny_http, ctrlc |
 //! | `nalgebra-sparse` | sparse results as `nalgebra_sparse::CsrMatrix` | nalgebra-sparse |
 //! | `nalgebra` | `interop::nalgebra`: every chainrule number a nalgebra scalar (LU, Cholesky, ... on `DMatrix<Var>`), `Matrix` ↔ `DMatrix` | nalgebra, simba, approx |
+//! | `ndarray` | `interop::ndarray`: `tensor::Array` ↔ ndarray arrays, moving the buffer (needs `tensor`) | ndarray |
 //! | `argmin` | `interop::argmin`: recorded objectives and residuals as argmin problems (needs `program`) | argmin, argmin-math |
 //! | `serde` | `Serialize`/`Deserialize` for `Matrix`, `tensor::Array`, sparse results and recorded programs | serde |
 //!
-//! `nalgebra-sparse`, `nalgebra` and `argmin` are off by default, and
+//! `nalgebra-sparse`, `nalgebra`, `ndarray` and `argmin` are off by default, and
 //! `serde` is on only through `cli`; the others are on.
 //!
 //! ## Extending chainrule
@@ -216,8 +217,8 @@ mod function;
 #[cfg(feature = "graph")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
 pub mod graph;
-#[cfg(any(feature = "nalgebra", feature = "argmin"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "nalgebra", feature = "argmin"))))]
+#[cfg(any(feature = "nalgebra", feature = "argmin", feature = "ndarray"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "nalgebra", feature = "argmin", feature = "ndarray"))))]
 pub mod interop;
 mod matrix;
 #[cfg(feature = "program")]

@@ -19,6 +19,7 @@ fn features() -> String {
         ("serde", cfg!(feature = "serde")),
         ("nalgebra", cfg!(feature = "nalgebra")),
         ("nalgebra-sparse", cfg!(feature = "nalgebra-sparse")),
+        ("ndarray", cfg!(feature = "ndarray")),
         ("argmin", cfg!(feature = "argmin")),
     ];
     let on: Vec<&str> = features.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect();

@@ -233,6 +233,12 @@ pub struct Guard {
 /// A function recorded once, as a flat list of elementary operations, that
 /// can be evaluated and differentiated at any point. See the [module
 /// docs](self).
+///
+/// With the `serde` feature a program serializes as its node list
+/// (operations, arguments, constants, outputs, guards) and reading one back
+/// checks everything the sweeps rely on, so a program from any data either
+/// is refused with the reason or evaluates without panicking. A program
+/// that applies a custom rule cannot be written: a rule is code.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program<S> {
     /// One operation per node, in evaluation order.

@@ -141,7 +141,9 @@ impl<S: Serialize + Clone> Serialize for Program<S> {
 }
 
 impl<'de, S: Deserialize<'de> + Copy> Deserialize<'de> for Program<S> {
-    /// Reads a node list and checks it; see the [module docs](self).
+    /// Reads a node list and checks everything the sweeps rely on: the
+    /// inputs first and in order, every argument an earlier node, each
+    /// operation's arity, and every constant, output and guard index in range.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let saved = SavedProgram::<S>::deserialize(deserializer)?;
         checked(saved).map_err(D::Error::custom)

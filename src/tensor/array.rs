@@ -320,6 +320,16 @@ impl<T: Element> Array<T> {
         &mut self.data
     }
 
+    /// The shape and the elements (row-major), moved out without copying.
+    ///
+    /// ```
+    /// let a = chainrule::tensor::Array::new(vec![2, 1], vec![1.0, 2.0]).unwrap();
+    /// assert_eq!(a.into_parts(), (vec![2, 1], vec![1.0, 2.0]));
+    /// ```
+    pub fn into_parts(self) -> (Vec<usize>, Vec<T>) {
+        (self.shape, self.data)
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.data.len()
