@@ -191,7 +191,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(d == 0.0 || d.is_nan() || pattern.contains(i, j), "pattern of {text:?} misses ({i}, {j})");
                 }
             }
-            let sparse = program.sparse_jacobian(&point).unwrap().to_dense();
+            let sparse = program.sparse_jacobian(&point).unwrap().to_dense().expect("a small dense Jacobian");
             check("sparse jacobian", text, &point, sparse.as_slice(), jf.as_slice(), &scales);
         }
     }
@@ -213,7 +213,7 @@ fuzz_target!(|data: &[u8]| {
             let first_order = row_scales.iter().filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(*v));
             let hessian_scales = vec![largest.max(first_order); n * n];
             let program = chainrule::program::record(|x| f.eval_one(x), &point).unwrap();
-            let sparse = program.sparse_hessian(&point).unwrap().to_dense();
+            let sparse = program.sparse_hessian(&point).unwrap().to_dense().expect("a small dense Hessian");
             check("sparse hessian", text, &point, sparse.as_slice(), h.as_slice(), &hessian_scales);
             check("program hessian", text, &point, program.hessian(&point).unwrap().as_slice(), h.as_slice(), &hessian_scales);
             for j in 0..n {

@@ -239,6 +239,8 @@ pub struct Guard {
 /// checks everything the sweeps rely on, so a program from any data either
 /// is refused with the reason or evaluates without panicking. A program
 /// that applies a custom rule cannot be written: a rule is code.
+/// With serde_json, turn on its `float_roundtrip` feature: without it
+/// serde_json may read a constant back one unit in the last place off.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program<S> {
     /// One operation per node, in evaluation order.
