@@ -184,12 +184,12 @@ pub fn chain(stages: &[String], at: Option<&str>, json: bool, output: Option<&Pa
                 stage: &s.name,
                 inputs: &s.inputs,
                 outputs: &s.outputs,
-                jacobian: rows(&s.jacobian.to_rows()),
+                jacobian: rows(&s.jacobian),
             })
             .collect();
         let output = ChainJson {
             stages,
-            product: rows(&view.product().to_rows()),
+            product: rows(view.product()),
             forward_multiply_adds: view.forward_cost().to_string(),
             reverse_multiply_adds: view.reverse_cost().to_string(),
             difference_from_whole: Number(view.difference().unwrap_or(0.0)),

@@ -318,13 +318,12 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
         let (values, matrix) = record_jacobian(|v| f.eval(v), x, Sweep::Reverse)?;
         (values, matrix, "reverse")
     };
-    let matrix_rows = matrix.to_rows();
     let non_finite = values.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     if common.json {
         let output = JacobianJson {
             inputs: &problem.point.names,
             value: numbers(&values),
-            jacobian: rows(&matrix_rows),
+            jacobian: rows(&matrix),
             mode: mode_name,
         };
         return Ok(finish_json(&output, non_finite));
@@ -333,9 +332,9 @@ fn jacobian(common: &Common, mode: JacobianMode) -> Result<Report, Failure> {
     let mut head = vec![String::new(), "value".to_string()];
     head.extend(problem.point.names.iter().map(|name| format!("∂/∂{name}")));
     table.row(head);
-    for (k, (value, row)) in values.iter().zip(&matrix_rows).enumerate() {
+    for (k, value) in values.iter().enumerate() {
         let mut cells = vec![format!("f{}", k + 1), human(*value)];
-        cells.extend(row.iter().map(|d| human(*d)));
+        cells.extend(matrix.row(k).iter().map(|d| human(*d)));
         table.row(cells);
     }
     let why = match mode {
@@ -360,14 +359,13 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let program = record(|v| f.eval_one(v), x)?;
     let (value, gradient) = program.value_and_gradient(x)?;
     let matrix = program.sparse_hessian(x)?.to_dense()?;
-    let matrix_rows = matrix.to_rows();
     let non_finite = !value.is_finite() || gradient.iter().chain(matrix.as_slice()).any(|v| !v.is_finite());
     if common.json {
         let output = GradientJson {
             inputs: &problem.point.names,
             value: Number(value),
             gradient: numbers(&gradient),
-            hessian: Some(rows(&matrix_rows)),
+            hessian: Some(rows(&matrix)),
             mode: None,
         };
         return Ok(finish_json(&output, non_finite));
@@ -378,9 +376,9 @@ fn hessian(common: &Common) -> Result<Report, Failure> {
     let mut head = vec!["∂²f".to_string()];
     head.extend(names.iter().map(|name| format!("∂/∂{name}")));
     second.row(head);
-    for (name, row) in names.iter().zip(&matrix_rows) {
+    for (i, name) in names.iter().enumerate() {
         let mut cells = vec![format!("∂/∂{name}")];
-        cells.extend(row.iter().map(|h| human(*h)));
+        cells.extend(matrix.row(i).iter().map(|h| human(*h)));
         second.row(cells);
     }
     let text = format!(

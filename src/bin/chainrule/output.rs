@@ -1,5 +1,6 @@
 //! Printing results: aligned tables for people, one JSON object for scripts.
 
+use chainrule::Matrix;
 use serde::{Serialize, Serializer};
 
 /// A number in the JSON output: finite numbers as JSON numbers (serde_json
@@ -30,9 +31,9 @@ pub fn numbers(xs: &[f64]) -> Vec<Number> {
     xs.iter().copied().map(Number).collect()
 }
 
-/// A matrix's rows for the JSON output.
-pub fn rows(rows: &[Vec<f64>]) -> Vec<Vec<Number>> {
-    rows.iter().map(|r| numbers(r)).collect()
+/// A matrix's rows for the JSON output, read from the matrix itself.
+pub fn rows(matrix: &Matrix<f64>) -> Vec<Vec<Number>> {
+    (0..matrix.rows()).map(|i| numbers(matrix.row(i))).collect()
 }
 
 /// `output` as one line of JSON.
