@@ -95,6 +95,25 @@ fn variables_stay_on_their_thread_and_threads_record_alone() {
 }
 
 #[test]
+fn a_variable_sent_to_another_thread_is_foreign_there() {
+    // `Var` is `Send` (nalgebra needs it); on another thread it never matches
+    // that thread's recording, so it is refused, and its own recording still
+    // sweeps correctly afterwards.
+    let rec = Recording::<f64>::new();
+    let x = rec.input(2.0);
+    let y = x * x;
+    let error = std::thread::spawn(move || {
+        let there = Recording::<f64>::new();
+        let z = there.input(3.0);
+        there.gradient(x * z + y).unwrap_err()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(error, Error::ForeignVariable);
+    assert_eq!(rec.gradient(y).unwrap(), vec![4.0]);
+}
+
+#[test]
 fn matrix_kernels_stay_inside_their_slices() {
     let a: Vec<f64> = (0..6).map(f64::from).collect();
     let b: Vec<f64> = (0..12).map(f64::from).collect();
