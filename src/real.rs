@@ -110,6 +110,15 @@ pub trait Real:
         values.iter().all(|v| v.is_zero())
     }
 
+    /// Whether `self` is a finite, nonzero plain number, so that
+    /// `self * incoming` equals the strong-zero product for every `incoming`
+    /// (NaN included). Conservatively `false` for composite numbers.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn is_finite_nonzero(&self) -> bool {
+        false
+    }
+
     /// The logistic function `1 / (1 + e^-x)`, computed without overflow.
     ///
     /// ```
@@ -159,6 +168,12 @@ macro_rules! real_for_primitive {
             fn all_zero(values: &[Self]) -> bool {
                 // Shifting out the sign bit makes -0 count as zero; NaN does not.
                 values.iter().fold(0, |bits, v| bits | (v.to_bits() << 1)) == 0
+            }
+            #[inline(always)]
+            fn is_finite_nonzero(&self) -> bool {
+                // NaN fails both comparisons.
+                let size = self.abs();
+                size > 0.0 && size < <$t>::INFINITY
             }
             #[inline(always)]
             fn strong_mul(self, incoming: Self) -> Self {

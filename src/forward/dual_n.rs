@@ -105,7 +105,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         }
         DualN {
             value,
-            tangents: self.tangents.map(|t| chain(slope, t)),
+            tangents: lanes::scaled(slope, &self.tangents),
             moving: true,
         }
     }
@@ -115,15 +115,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => self.tangents.map(|t| chain(da, t)),
-            (false, true) => other.tangents.map(|u| chain(db, u)),
-            (true, true) => {
-                let mut tangents = self.tangents;
-                for (t, u) in tangents.iter_mut().zip(other.tangents) {
-                    *t = chain(da, *t) + chain(db, u);
-                }
-                tangents
-            }
+            (true, false) => lanes::scaled(da, &self.tangents),
+            (false, true) => lanes::scaled(db, &other.tangents),
+            (true, true) => lanes::combined(da, &self.tangents, db, &other.tangents),
         };
         DualN {
             value,
@@ -135,9 +129,10 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
-        let tangents = std::array::from_fn(|k| {
-            chain(d_self, self.tangents[k]) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k])
-        });
+        let mut tangents = self.tangents;
+        for (k, lane) in tangents.iter_mut().enumerate() {
+            *lane = chain(d_self, *lane) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k]);
+        }
         DualN {
             value,
             tangents,
@@ -172,10 +167,15 @@ impl<T: Real, const N: usize> DualN<T, N> {
             if !arg.moves() {
                 continue;
             }
-            let terms = arg.tangents.map(|t| chain(partial, t));
+            let terms = lanes::scaled(partial, &arg.tangents);
             tangents = Some(match tangents {
                 None => terms,
-                Some(sum) => std::array::from_fn(|k| sum[k] + terms[k]),
+                Some(mut sum) => {
+                    for (lane, term) in sum.iter_mut().zip(terms) {
+                        *lane = *lane + term;
+                    }
+                    sum
+                }
             });
         }
         match tangents {
@@ -223,17 +223,67 @@ impl<T: Real, const N: usize> DualN<T, N> {
         let value = chain(self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
             (false, false) => return DualN::constant(value),
-            (true, false) => self.tangents.map(|t| chain(other.value, t)),
-            (false, true) => other.tangents.map(|u| chain(self.value, u)),
-            (true, true) => {
-                std::array::from_fn(|k| chain(other.value, self.tangents[k]) + chain(self.value, other.tangents[k]))
-            }
+            (true, false) => lanes::scaled(other.value, &self.tangents),
+            (false, true) => lanes::scaled(self.value, &other.tangents),
+            (true, true) => lanes::combined(other.value, &self.tangents, self.value, &other.tangents),
         };
         DualN {
             value,
             tangents,
             moving: true,
         }
+    }
+}
+
+/// The chain rule on a block of `N` tangent lanes.
+///
+/// A partial that is a finite nonzero primitive float makes the plain
+/// product equal the strong-zero one in every lane, bit for bit (its product
+/// with a NaN lane is NaN either way, and no other lane can make a NaN), so
+/// then the lanes are plain arithmetic: a straight-line loop the compiler
+/// turns into packed SIMD, and for the ±1 partials of sums and differences
+/// no multiplication at all. The test is on the partials, once per
+/// operation, not on the lanes. A zero or non-finite partial (rare), or
+/// composite lanes (tape variables, duals: computing both forms would record
+/// twice), take the strong-zero products.
+///
+/// Loops over indices, not `array::map`: `map` is not always inlined when a
+/// crate is split into several codegen units, and then the lanes are built
+/// one call at a time.
+mod lanes {
+    use crate::Real;
+    use crate::rules::chain;
+
+    /// `slope · t` in every lane.
+    #[inline(always)]
+    pub(super) fn scaled<T: Real, const N: usize>(slope: T, t: &[T; N]) -> [T; N] {
+        let mut out = *t;
+        if T::PRIMITIVE && slope.is_finite_nonzero() {
+            for lane in out.iter_mut() {
+                *lane = slope * *lane;
+            }
+        } else {
+            for lane in out.iter_mut() {
+                *lane = chain(slope, *lane);
+            }
+        }
+        out
+    }
+
+    /// `da · t + db · u` in every lane.
+    #[inline(always)]
+    pub(super) fn combined<T: Real, const N: usize>(da: T, t: &[T; N], db: T, u: &[T; N]) -> [T; N] {
+        let mut out = *t;
+        if T::PRIMITIVE && da.is_finite_nonzero() && db.is_finite_nonzero() {
+            for (lane, &u) in out.iter_mut().zip(u) {
+                *lane = da * *lane + db * u;
+            }
+        } else {
+            for (lane, &u) in out.iter_mut().zip(u) {
+                *lane = chain(da, *lane) + chain(db, u);
+            }
+        }
+        out
     }
 }
 
@@ -295,6 +345,78 @@ mod tests {
             signed.tangents().map(f64::to_bits),
             [0.0, -0.0, 3.0, 6.0].map(f64::to_bits)
         );
+    }
+
+    /// Special values for values, partials and lanes: zeros of both signs,
+    /// ±1, ordinary, tiny and huge numbers, ±∞ and NaN.
+    const SPECIAL: [f64; 12] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.5,
+        -0.75,
+        5e-324,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -3.0,
+    ];
+
+    fn lanes_from(start: usize) -> [f64; 4] {
+        std::array::from_fn(|k| SPECIAL[(start + 5 * k) % SPECIAL.len()])
+    }
+
+    /// The lanes' bits, signs of zero included; every NaN counts as one
+    /// (IEEE arithmetic leaves a NaN's sign and payload open).
+    fn bits(lanes: &[f64; 4]) -> [u64; 4] {
+        lanes.map(|lane| {
+            if lane.is_nan() {
+                f64::NAN.to_bits()
+            } else {
+                lane.to_bits()
+            }
+        })
+    }
+
+    /// The fast lanes (plain arithmetic when the partials are finite and
+    /// nonzero) equal the strong-zero chain rule lane by lane, bit for bit,
+    /// for every operation of the rule table, at values and lanes that hit
+    /// every special case.
+    #[test]
+    fn plain_lanes_equal_the_strong_zero_chain_rule_bit_for_bit() {
+        for (i, &a) in SPECIAL.iter().enumerate() {
+            for (j, &b) in SPECIAL.iter().enumerate() {
+                let (t, u) = (lanes_from(i), lanes_from(j + 3));
+                let x = DualN::new(a, t);
+                let y = DualN::new(b, u);
+                for &op in Binary::ALL {
+                    let (_, da, db) = rules::binary(op, a, b);
+                    let expected: [f64; 4] = match (x.moves(), y.moves()) {
+                        (false, false) => [0.0; 4],
+                        (true, false) => t.map(|t| chain(da, t)),
+                        (false, true) => u.map(|u| chain(db, u)),
+                        (true, true) => std::array::from_fn(|k| chain(da, t[k]) + chain(db, u[k])),
+                    };
+                    let got = x.lift_binary(op, y);
+                    assert_eq!(bits(got.tangents()), bits(&expected), "{op:?} at ({a}, {b})");
+                }
+                let product = x.lift_strong_mul(y);
+                let expected: [f64; 4] = std::array::from_fn(|k| chain(b, t[k]) + chain(a, u[k]));
+                assert_eq!(
+                    bits(product.tangents()),
+                    bits(&expected),
+                    "strong product at ({a}, {b})"
+                );
+            }
+            let x = DualN::new(a, lanes_from(i));
+            for &op in Unary::ALL {
+                let (_, slope) = rules::unary(op, a);
+                let expected = lanes_from(i).map(|t| chain(slope, t));
+                assert_eq!(bits(x.lift_unary(op).tangents()), bits(&expected), "{op:?} at {a}");
+            }
+        }
     }
 
     #[test]
