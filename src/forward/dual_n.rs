@@ -172,7 +172,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
                 None => terms,
                 Some(mut sum) => {
                     for (lane, term) in sum.iter_mut().zip(terms) {
-                        *lane = *lane + term;
+                        *lane += term;
                     }
                     sum
                 }

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+use super::kernels::{with_binary, with_unary};
+use super::pool::{self, Pool};
 use crate::Real;
-use crate::rules::{self, Binary, Unary};
+use crate::rules::{Binary, Unary};
 
 /// A scalar type arrays can hold: `f32` or `f64`, each with its matrix
 /// multiplication kernel.
@@ -14,11 +16,33 @@ pub trait Element: Real {
     /// operand is read through its strides, never copied.
     #[doc(hidden)]
     fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]);
+
+    /// Runs `f` with this thread's pool of freed buffers of this type (see
+    /// the `pool` module), or with `None` where there is none (another
+    /// element type, or the thread is shutting down).
+    #[doc(hidden)]
+    fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
+        f(None)
+    }
 }
 
 macro_rules! element {
-    ($t:ty, $kernel:ident) => {
+    ($t:ty, $kernel:ident, $pool:ident) => {
         impl Element for $t {
+            fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
+                let mut f = Some(f);
+                let pooled = pool::$pool.try_with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut pool) => Ok((f.take().expect("called once"))(Some(&mut pool))),
+                    Err(_) => Err(()),
+                });
+                match pooled {
+                    Ok(Ok(result)) => result,
+                    // The thread is shutting down, or the pool is in use:
+                    // go without it.
+                    _ => (f.take().expect("not yet called"))(None),
+                }
+            }
+
             fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
                 let ((a, ta), (b, tb)) = (a, b);
                 let fits = |rows: usize, cols: usize, len: usize| {
@@ -63,8 +87,8 @@ macro_rules! element {
     };
 }
 
-element!(f32, sgemm);
-element!(f64, dgemm);
+element!(f32, sgemm, POOL_F32);
+element!(f64, dgemm, POOL_F64);
 
 /// What is wrong with the shapes or arguments of an array operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,7 +238,10 @@ impl std::error::Error for TensorError {}
 ///
 /// With the `serde` feature an array is `{"shape", "data"}`, and reading one
 /// back checks that the data fill the shape, as [`Array::new`] does.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A dropped array's buffer, if large, is kept on its thread for the next
+/// array of about its size (see [`release_pooled_memory`](super::release_pooled_memory)).
+#[derive(Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
@@ -223,9 +250,26 @@ impl std::error::Error for TensorError {}
         bound(deserialize = "T: Element + serde::Deserialize<'de>")
     )
 )]
-pub struct Array<T> {
+pub struct Array<T: Element> {
     shape: Vec<usize>,
     data: Vec<T>,
+}
+
+impl<T: Element> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        let mut data = pool::take(self.data.len());
+        data.extend_from_slice(&self.data);
+        Array {
+            shape: self.shape.clone(),
+            data,
+        }
+    }
+}
+
+impl<T: Element> Drop for Array<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
+    }
 }
 
 /// An array as read, before its shape is checked.
@@ -285,7 +329,7 @@ impl<T: Element> Array<T> {
         let len = element_count::<T>(&shape)?;
         Ok(Array {
             shape,
-            data: vec![value; len],
+            data: pool::filled(len, value),
         })
     }
 
@@ -326,8 +370,9 @@ impl<T: Element> Array<T> {
     /// let a = chainrule::tensor::Array::new(vec![2, 1], vec![1.0, 2.0]).unwrap();
     /// assert_eq!(a.into_parts(), (vec![2, 1], vec![1.0, 2.0]));
     /// ```
-    pub fn into_parts(self) -> (Vec<usize>, Vec<T>) {
-        (self.shape, self.data)
+    pub fn into_parts(mut self) -> (Vec<usize>, Vec<T>) {
+        // The buffer leaves with its owner; the emptied array drops nothing.
+        (std::mem::take(&mut self.shape), std::mem::take(&mut self.data))
     }
 
     /// Number of elements.
@@ -352,13 +397,14 @@ impl<T: Element> Array<T> {
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
         Array {
             shape: self.shape.clone(),
-            data: self.data.iter().map(|&x| f(x)).collect(),
+            data: collect_pooled(self.data.len(), self.data.iter().map(|&x| f(x))),
         }
     }
 
     /// Value of the elementary function `op` at every element.
     pub fn unary(&self, op: Unary) -> Self {
-        self.map(|x| rules::unary(op, x).0)
+        // One loop per operation (see `kernels`).
+        with_unary!(op, |rule| self.map(|x| rule(x).0))
     }
 
     /// `f(a, b)` elementwise with NumPy broadcasting.
@@ -368,7 +414,10 @@ impl<T: Element> Array<T> {
     pub fn zip_with(&self, other: &Self, op: &'static str, f: impl Fn(T, T) -> T) -> Result<Self, TensorError> {
         // Fast paths: equal shapes, or a single number against an array.
         if self.shape == other.shape {
-            let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
+            let data = collect_pooled(
+                self.data.len(),
+                self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)),
+            );
             return Ok(Array {
                 shape: self.shape.clone(),
                 data,
@@ -378,14 +427,14 @@ impl<T: Element> Array<T> {
             let b = other.data[0];
             return Ok(Array {
                 shape: self.shape.clone(),
-                data: self.data.iter().map(|&a| f(a, b)).collect(),
+                data: collect_pooled(self.data.len(), self.data.iter().map(|&a| f(a, b))),
             });
         }
         if self.data.len() == 1 && self.shape.len() <= other.shape.len() {
             let a = self.data[0];
             return Ok(Array {
                 shape: other.shape.clone(),
-                data: other.data.iter().map(|&b| f(a, b)).collect(),
+                data: collect_pooled(other.data.len(), other.data.iter().map(|&b| f(a, b))),
             });
         }
         let shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| TensorError::ShapeMismatch {
@@ -396,9 +445,10 @@ impl<T: Element> Array<T> {
         let len = element_count::<T>(&shape)?;
         let a = BroadcastIndex::new(&self.shape, &shape);
         let b = BroadcastIndex::new(&other.shape, &shape);
-        let data = (0..len)
-            .map(|i| f(self.data[a.source(i)], other.data[b.source(i)]))
-            .collect();
+        let data = collect_pooled(
+            len,
+            (0..len).map(|i| f(self.data[a.source(i)], other.data[b.source(i)])),
+        );
         Ok(Array { shape, data })
     }
 
@@ -408,7 +458,8 @@ impl<T: Element> Array<T> {
     /// # Errors
     /// As [`zip_with`](Array::zip_with).
     pub fn binary(&self, other: &Self, op: Binary) -> Result<Self, TensorError> {
-        self.zip_with(other, op.name(), |a, b| rules::binary(op, a, b).0)
+        // One loop per operation (see `kernels`).
+        with_binary!(op, |rule| self.zip_with(other, op.name(), |a, b| rule(a, b).0))
     }
 
     /// `self + other` with broadcasting.
@@ -446,7 +497,7 @@ impl<T: Element> Array<T> {
         let (outer, size, inner) = self.split_at_axis(axis)?;
         let mut shape = self.shape.clone();
         shape.remove(axis);
-        let mut data = vec![T::zero(); outer * inner];
+        let mut data = pool::filled(outer * inner, T::zero());
         for o in 0..outer {
             for s in 0..size {
                 for i in 0..inner {
@@ -515,7 +566,7 @@ impl<T: Element> Array<T> {
         let mut shape = self.shape[..ra - 2].to_vec();
         shape.extend([m, n]);
         // The operands' sizes are valid; the result's (m·n per batch) is checked.
-        let mut data = vec![T::zero(); element_count::<T>(&shape)?];
+        let mut data = pool::filled(element_count::<T>(&shape)?, T::zero());
         for b in 0..batch {
             T::gemm(
                 m,
@@ -545,7 +596,7 @@ impl<T: Element> Array<T> {
             });
         }
         let kept = end - start;
-        let mut data = Vec::with_capacity(outer * kept * inner);
+        let mut data = pool::take(outer * kept * inner);
         for o in 0..outer {
             data.extend_from_slice(&self.data[(o * size + start) * inner..(o * size + end) * inner]);
         }
@@ -583,7 +634,7 @@ impl<T: Element> Array<T> {
                 .checked_add(part.shape[axis])
                 .ok_or_else(|| TensorError::TooLarge { shape: shape.clone() })?;
         }
-        let mut data = Vec::with_capacity(element_count::<T>(&shape)?);
+        let mut data = pool::take(element_count::<T>(&shape)?);
         for o in 0..outer {
             for part in parts {
                 let width = part.shape[axis] * inner;
@@ -609,7 +660,7 @@ impl<T: Element> Array<T> {
         let batch = self.len() / (m * n).max(1);
         let mut shape = self.shape.clone();
         shape.swap(r - 2, r - 1);
-        let mut data = vec![T::zero(); self.len()];
+        let mut data = pool::filled(self.len(), T::zero());
         for b in 0..batch {
             for i in 0..m {
                 for j in 0..n {
@@ -619,6 +670,13 @@ impl<T: Element> Array<T> {
         }
         Ok(Array { shape, data })
     }
+}
+
+/// The items of `items` (exactly `len` of them) in a buffer from the pool.
+fn collect_pooled<T: Element>(len: usize, items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut data = pool::take(len);
+    data.extend(items);
+    data
 }
 
 /// The number of elements of `shape`, checked so that it, its bytes and the

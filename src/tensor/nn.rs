@@ -71,7 +71,7 @@ impl SplitMix64 {
 
 /// A fully connected layer `y = x·W + b`, `W: [inputs, outputs]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Linear<T> {
+pub struct Linear<T: Element> {
     /// Weights, `[inputs, outputs]`.
     pub weight: Array<T>,
     /// Bias, `[outputs]`.
@@ -137,7 +137,7 @@ pub enum Activation {
 /// assert!(losses[299] < 0.05 * losses[0]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Mlp<T> {
+pub struct Mlp<T: Element> {
     layers: Vec<Linear<T>>,
     activation: Activation,
 }
@@ -218,7 +218,7 @@ impl<T: Element> Mlp<T> {
 }
 
 /// Updates parameters from their gradients.
-pub trait Optimizer<T> {
+pub trait Optimizer<T: Element> {
     /// One update of every parameter with its gradient.
     ///
     /// # Errors

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::array::{Array, Element, TensorError};
+use super::kernels::{self, with_binary, with_unary};
 use crate::rules::{self, Binary, Unary};
 
 /// What produced a tensor; kept on the tape for the backward sweep.
@@ -48,7 +49,7 @@ pub enum TensorOp {
     Custom(&'static str),
 }
 
-pub(super) struct Node<T> {
+pub(super) struct Node<T: Element> {
     pub(super) op: TensorOp,
     pub(super) parents: Vec<usize>,
     pub(super) value: Rc<Array<T>>,
@@ -69,7 +70,7 @@ pub(super) struct Node<T> {
 /// let grads = tape.backward(&y).unwrap();
 /// assert_eq!(grads.of(&x).data(), &[2.0, 4.0, 6.0]);
 /// ```
-pub struct TensorTape<T> {
+pub struct TensorTape<T: Element> {
     pub(super) nodes: RefCell<Vec<Node<T>>>,
     /// Unique among all tapes and renewed by `clear`, so gradients can tell
     /// whether a tensor is one of theirs.
@@ -90,13 +91,13 @@ impl<T: Element> Default for TensorTape<T> {
 
 /// A tensor recorded on a [`TensorTape`]: cheap to copy (an index).
 #[derive(Clone, Copy)]
-pub struct Tensor<'t, T> {
+pub struct Tensor<'t, T: Element> {
     pub(super) tape: &'t TensorTape<T>,
     pub(super) id: usize,
 }
 
 /// Gradients from one backward sweep, by tensor.
-pub struct Gradients<T> {
+pub struct Gradients<T: Element> {
     grads: Vec<Option<Array<T>>>,
     shapes: Vec<Vec<usize>>,
     /// The identity of the swept tape.
@@ -317,24 +318,53 @@ impl<T: Element> TensorTape<T> {
     }
 }
 
-/// `partial(a_i, c_i) · g_i` elementwise for equal shapes, with the partial
-/// picked from the rule table's `(value, ∂/∂a, ∂/∂c)`.
-#[inline(always)]
-fn fused_partials<T: Element>(
+/// The adjoints of `op(a, c)` when one operand is a single number broadcast
+/// against the other (`scale`, `offset`, a scalar constant): the array's in
+/// one pass compiled for `op`, the number's as a sum. `None` for other shapes.
+fn scalar_operand_adjoints<T: Element>(
     op: Binary,
     a: &Array<T>,
     c: &Array<T>,
     g: &Array<T>,
-    pick: impl Fn((T, T, T)) -> T,
-) -> Result<Array<T>, TensorError> {
-    let data = a
-        .data()
-        .iter()
-        .zip(c.data())
-        .zip(g.data())
-        .map(|((&x, &y), &g)| rules::chain(pick(rules::binary(op, x, y)), g))
-        .collect();
-    Array::new(a.shape().to_vec(), data)
+    wanted: (bool, bool),
+) -> Option<Result<Vec<Option<Array<T>>>, TensorError>> {
+    let number = |x: &Array<T>, other: &Array<T>| x.len() == 1 && x.shape().len() <= other.shape().len();
+    let (array_side, single, right) = if number(c, a) {
+        (a, c, true)
+    } else if number(a, c) {
+        (c, a, false)
+    } else {
+        return None;
+    };
+    let s = single.data()[0];
+    let (want_array, want_single) = if right { wanted } else { (wanted.1, wanted.0) };
+    let (array_adjoint, single_adjoint) = with_binary!(op, |rule| {
+        // ∂/∂(array side) and ∂/∂(the number), at each element of the array.
+        let partials = |x: T| {
+            if right {
+                let (_, pa, pc) = rule(x, s);
+                (pa, pc)
+            } else {
+                let (_, pa, pc) = rule(s, x);
+                (pc, pa)
+            }
+        };
+        (
+            want_array.then(|| kernels::scaled_by(array_side.data(), g.data(), |x| partials(x).0)),
+            want_single.then(|| kernels::sum_scaled_by(array_side.data(), g.data(), |x| partials(x).1)),
+        )
+    });
+    let shaped = |shape: &[usize], data: Vec<T>| Array::new(shape.to_vec(), data);
+    let result = (|| {
+        let array_adjoint = array_adjoint.map(|d| shaped(array_side.shape(), d)).transpose()?;
+        let single_adjoint = single_adjoint.map(|d| shaped(single.shape(), vec![d])).transpose()?;
+        Ok(if right {
+            vec![array_adjoint, single_adjoint]
+        } else {
+            vec![single_adjoint, array_adjoint]
+        })
+    })();
+    Some(result)
 }
 
 /// A tensor operation's short name, as the graph shows it.
@@ -387,22 +417,28 @@ fn local_backward<T: Element>(
         let (a, c) = (args[0], args[1]);
         let mut out = vec![None, None];
         if a.shape() == c.shape() {
-            // No broadcasting: one fused pass per gradient, partial times
-            // incoming gradient, straight from the rule table.
-            if wanted(0) {
-                out[0] = Some(fused_partials(*b, a, c, g, |(_, da, _)| da)?);
-            }
-            if wanted(1) {
-                out[1] = Some(fused_partials(*b, a, c, g, |(_, _, dc)| dc)?);
-            }
-            return Ok(out);
+            // No broadcasting: one pass for both adjoints, partials times
+            // incoming gradient, straight from the rule table, in a loop
+            // compiled for this operation.
+            let (da, dc) = with_binary!(*b, |rule| kernels::binary_adjoints(
+                a.data(),
+                c.data(),
+                g.data(),
+                (wanted(0), wanted(1)),
+                rule
+            ));
+            let shaped = |data: Vec<T>| Array::new(a.shape().to_vec(), data);
+            return Ok(vec![da.map(shaped).transpose()?, dc.map(shaped).transpose()?]);
+        }
+        if let Some(adjoints) = scalar_operand_adjoints(*b, a, c, g, (wanted(0), wanted(1))) {
+            return adjoints;
         }
         if wanted(0) {
-            let da = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).1)?;
+            let da = with_binary!(*b, |rule| a.zip_with(c, b.name(), |x, y| rule(x, y).1))?;
             out[0] = Some(da.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(a.shape()));
         }
         if wanted(1) {
-            let dc = a.zip_with(c, b.name(), |x, y| rules::binary(*b, x, y).2)?;
+            let dc = with_binary!(*b, |rule| a.zip_with(c, b.name(), |x, y| rule(x, y).2))?;
             out[1] = Some(dc.zip_with(g, "*", |d, g| rules::chain(d, g))?.sum_to(c.shape()));
         }
         return Ok(out);
@@ -412,12 +448,7 @@ fn local_backward<T: Element>(
         // The rule table's derivative, elementwise: no second copy of the rules.
         TensorOp::Unary(u) => {
             let x = args[0];
-            let data = x
-                .data()
-                .iter()
-                .zip(g.data())
-                .map(|(&x, &g)| rules::chain(rules::unary(*u, x).1, g))
-                .collect();
+            let data = with_unary!(*u, |rule| kernels::scaled_by(x.data(), g.data(), |x| rule(x).1));
             vec![Array::new(x.shape().to_vec(), data)?]
         }
         TensorOp::Binary(_) | TensorOp::MatMul => unreachable!("handled above"),
@@ -427,7 +458,7 @@ fn local_backward<T: Element>(
         TensorOp::SumAxis(axis) => {
             let x = args[0];
             let (outer, size, inner) = x.split_at_axis(*axis)?;
-            let mut data = vec![T::zero(); x.len()];
+            let mut data = super::pool::filled(x.len(), T::zero());
             for o in 0..outer {
                 for s in 0..size {
                     for i in 0..inner {
@@ -440,7 +471,7 @@ fn local_backward<T: Element>(
         TensorOp::MaxAxis(axis) => {
             let x = args[0];
             let (outer, size, inner) = x.split_at_axis(*axis)?;
-            let mut data = vec![T::zero(); x.len()];
+            let mut data = super::pool::filled(x.len(), T::zero());
             for o in 0..outer {
                 for i in 0..inner {
                     let at = |s: usize| (o * size + s) * inner + i;
@@ -458,7 +489,7 @@ fn local_backward<T: Element>(
             let x = args[0];
             let (outer, size, inner) = x.split_at_axis(*axis)?;
             let kept = end - start;
-            let mut data = vec![T::zero(); x.len()];
+            let mut data = super::pool::filled(x.len(), T::zero());
             for o in 0..outer {
                 for s in 0..kept {
                     for i in 0..inner {

@@ -174,7 +174,7 @@ impl<T: Element> TensorTape<T> {
 }
 
 /// What the backward rule of `op` pushes to its arguments, in words.
-fn rule_text<T>(op: &TensorOp, bar: &str, parents: &[usize], nodes: &[super::tape::Node<T>]) -> String {
+fn rule_text<T: super::Element>(op: &TensorOp, bar: &str, parents: &[usize], nodes: &[super::tape::Node<T>]) -> String {
     let arg = |k: usize| format!("t{}", parents[k]);
     let to: Vec<String> = parents
         .iter()
