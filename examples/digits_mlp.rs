@@ -133,8 +133,8 @@ pub fn train(digits: &Digits, config: &Config) -> Result<History, Box<dyn Error>
             let (logits, params) = mlp.forward(&tape, tape.constant(batch_array(digits, batch)))?;
             let loss = logits.cross_entropy(&labels)?;
             total_loss += f64::from(loss.value().data()[0]) * batch.len() as f64;
-            let grads = tape.backward(&loss)?;
-            let grads: Vec<Array<f32>> = params.iter().map(|p| grads.of(p)).collect();
+            let mut grads = tape.backward(&loss)?;
+            let grads: Vec<Array<f32>> = params.iter().map(|p| grads.take(p)).collect();
             adam.step(&mut mlp.parameters_mut(), &grads)?;
             bar.inc(1);
         }

@@ -437,6 +437,29 @@ impl<T: Element> Array<T> {
                 data: collect_pooled(other.data.len(), other.data.iter().map(|&b| f(a, b))),
             });
         }
+        // Row broadcasting (a bias added to every row): one operand's shape,
+        // leading 1s aside, is the other's trailing axes. No index arithmetic
+        // per element: the short operand is walked alongside each row.
+        if let Some(row) = trailing_block(&other.shape, &self.shape) {
+            let mut data = pool::take(self.data.len());
+            for chunk in self.data.chunks_exact(row) {
+                data.extend(chunk.iter().zip(&other.data).map(|(&a, &b)| f(a, b)));
+            }
+            return Ok(Array {
+                shape: self.shape.clone(),
+                data,
+            });
+        }
+        if let Some(row) = trailing_block(&self.shape, &other.shape) {
+            let mut data = pool::take(other.data.len());
+            for chunk in other.data.chunks_exact(row) {
+                data.extend(self.data.iter().zip(chunk).map(|(&a, &b)| f(a, b)));
+            }
+            return Ok(Array {
+                shape: other.shape.clone(),
+                data,
+            });
+        }
         let shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| TensorError::ShapeMismatch {
             op,
             left: self.shape.clone(),
@@ -476,8 +499,18 @@ impl<T: Element> Array<T> {
         if self.shape == shape {
             return self;
         }
-        let index = BroadcastIndex::new(shape, &self.shape);
         let mut out = Array::zeros(shape.to_vec());
+        if let Some(row) = trailing_block(shape, &self.shape) {
+            // Sums down the columns, row by row: the order of the general
+            // loop below, so the same bits, without its index arithmetic.
+            for chunk in self.data.chunks_exact(row) {
+                for (o, &x) in out.data.iter_mut().zip(chunk) {
+                    *o += x;
+                }
+            }
+            return out;
+        }
+        let index = BroadcastIndex::new(shape, &self.shape);
         for (i, &x) in self.data.iter().enumerate() {
             out.data[index.source(i)] += x;
         }
@@ -672,6 +705,20 @@ impl<T: Element> Array<T> {
     }
 }
 
+/// If `small` broadcasts against `big` as a block repeated along `big`'s
+/// leading axes (its shape, leading 1s aside, is `big`'s trailing axes, and
+/// it has no more axes than `big`), the block's length; otherwise `None`.
+/// An empty block is `None`, so callers can split by it.
+fn trailing_block(small: &[usize], big: &[usize]) -> Option<usize> {
+    if small.len() > big.len() {
+        return None;
+    }
+    let first = small.iter().position(|&d| d != 1).unwrap_or(small.len());
+    let kept = &small[first..];
+    let block: usize = kept.iter().product();
+    (big.ends_with(kept) && block > 0).then_some(block)
+}
+
 /// The items of `items` (exactly `len` of them) in a buffer from the pool.
 fn collect_pooled<T: Element>(len: usize, items: impl Iterator<Item = T>) -> Vec<T> {
     let mut data = pool::take(len);
@@ -757,7 +804,52 @@ mod tests {
         let g = Array::new(vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
         assert_eq!(g.clone().sum_to(&[3]).data(), &[5.0, 7.0, 9.0]);
         assert_eq!(g.clone().sum_to(&[2, 1]).data(), &[6.0, 15.0]);
-        assert_eq!(g.sum_to(&[]).data(), &[21.0]);
+        assert_eq!(g.clone().sum_to(&[]).data(), &[21.0]);
+        assert_eq!(g.clone().sum_to(&[1, 3]).data(), &[5.0, 7.0, 9.0]);
+        assert_eq!(g.sum_to(&[2, 3]).data(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn row_broadcasting_agrees_with_the_general_rule() {
+        // Every way a smaller shape repeats along a larger one's leading
+        // axes, against the element-by-element broadcast index, both ways round.
+        let big = Array::new(vec![2, 3, 4], (0..24).map(|i| f64::from(i) * 0.5 - 3.0).collect()).unwrap();
+        for small_shape in [
+            vec![4],
+            vec![1, 4],
+            vec![3, 4],
+            vec![1, 3, 4],
+            vec![1, 1, 4],
+            vec![2, 3, 4],
+        ] {
+            let len = small_shape.iter().product::<usize>();
+            let small = Array::new(small_shape.clone(), (0..len).map(|i| 1.0 + i as f64).collect()).unwrap();
+            let index = BroadcastIndex::new(&small_shape, big.shape());
+            let expected: Vec<f64> = (0..big.len())
+                .map(|i| big.data()[i] / small.data()[index.source(i)])
+                .collect();
+            assert_eq!(
+                big.zip_with(&small, "/", |a, b| a / b).unwrap().data(),
+                &expected[..],
+                "{small_shape:?}"
+            );
+            let flipped: Vec<f64> = (0..big.len())
+                .map(|i| small.data()[index.source(i)] / big.data()[i])
+                .collect();
+            assert_eq!(
+                small.zip_with(&big, "/", |a, b| a / b).unwrap().data(),
+                &flipped[..],
+                "{small_shape:?}"
+            );
+            let mut summed = vec![0.0; len];
+            for (i, &x) in big.data().iter().enumerate() {
+                summed[index.source(i)] += x;
+            }
+            assert_eq!(big.clone().sum_to(&small_shape).data(), &summed[..], "{small_shape:?}");
+        }
+        // A middle axis of 1 is not a trailing block: the general rule applies.
+        assert_eq!(trailing_block(&[3, 1], &[2, 3, 4]), None);
+        assert_eq!(trailing_block(&[0], &[2, 0]), None);
     }
 
     #[test]

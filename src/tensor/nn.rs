@@ -130,8 +130,8 @@ pub enum Activation {
 ///     let (logits, params) = mlp.forward(&tape, tape.input(x.clone())).unwrap();
 ///     let loss = logits.cross_entropy(&labels).unwrap();
 ///     losses.push(loss.value().data()[0]);
-///     let grads = tape.backward(&loss).unwrap();
-///     let grads: Vec<_> = params.iter().map(|p| grads.of(p)).collect();
+///     let mut grads = tape.backward(&loss).unwrap();
+///     let grads: Vec<_> = params.iter().map(|p| grads.take(p)).collect();
 ///     adam.step(&mut mlp.parameters_mut(), &grads).unwrap();
 /// }
 /// assert!(losses[299] < 0.05 * losses[0]);

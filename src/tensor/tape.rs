@@ -99,6 +99,8 @@ pub struct Tensor<'t, T: Element> {
 /// Gradients from one backward sweep, by tensor.
 pub struct Gradients<T: Element> {
     grads: Vec<Option<Array<T>>>,
+    /// Which gradients [`take`](Gradients::take) moved out.
+    taken: Vec<bool>,
     shapes: Vec<Vec<usize>>,
     /// The identity of the swept tape.
     tape: u64,
@@ -122,8 +124,44 @@ impl<T: Element> Gradients<T> {
             tensor.tape.identity == self.tape && tensor.id < self.shapes.len(),
             "Gradients::of: the tensor is not from the swept tape; take its gradient from its own tape's backward"
         );
+        assert!(
+            !self.taken[tensor.id],
+            "Gradients::of: this tensor's gradient was moved out by take; read it with of before taking it"
+        );
         self.grads[tensor.id]
             .clone()
+            .unwrap_or_else(|| Array::zeros(self.shapes[tensor.id].clone()))
+    }
+
+    /// Moves the gradient with respect to `tensor` out, without copying it
+    /// (zeros if the output does not depend on it): the form for a training
+    /// loop, which hands each gradient to the optimizer once.
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    ///
+    /// let tape = TensorTape::<f64>::new();
+    /// let x = tape.input(Array::new(vec![3], vec![1.0, 2.0, 3.0])?);
+    /// let mut grads = tape.backward(&x.mul(&x)?.sum())?;
+    /// assert_eq!(grads.take(&x).data(), &[2.0, 4.0, 6.0]);
+    /// # Ok::<(), chainrule::tensor::TensorError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// As [`of`](Gradients::of), and if this tensor's gradient was already
+    /// taken (a programming error: take each gradient once, or read it with
+    /// `of` first).
+    pub fn take(&mut self, tensor: &Tensor<'_, T>) -> Array<T> {
+        assert!(
+            tensor.tape.identity == self.tape && tensor.id < self.shapes.len(),
+            "Gradients::take: the tensor is not from the swept tape; take its gradient from its own tape's backward"
+        );
+        assert!(
+            !std::mem::replace(&mut self.taken[tensor.id], true),
+            "Gradients::take: this tensor's gradient was already taken; take each gradient once"
+        );
+        self.grads[tensor.id]
+            .take()
             .unwrap_or_else(|| Array::zeros(self.shapes[tensor.id].clone()))
     }
 }
@@ -173,15 +211,32 @@ impl<T: Element> TensorTape<T> {
     }
 
     /// A leaf tensor whose gradient is wanted (a parameter, or an input
-    /// being differentiated).
-    pub fn input(&self, value: Array<T>) -> Tensor<'_, T> {
-        self.leaf(Rc::new(value), true)
+    /// being differentiated). Takes an [`Array`], or an `Rc<Array>` to share
+    /// one with the caller without copying it.
+    pub fn input(&self, value: impl Into<Rc<Array<T>>>) -> Tensor<'_, T> {
+        self.leaf(value.into(), true)
     }
 
     /// A leaf tensor that needs no gradient (a batch of data, a constant):
-    /// the backward sweep does no work for it.
-    pub fn constant(&self, value: Array<T>) -> Tensor<'_, T> {
-        self.leaf(Rc::new(value), false)
+    /// the backward sweep does no work for it. Takes an [`Array`], or an
+    /// `Rc<Array>` shared with the caller, which is how the same batch is
+    /// fed to many steps without a copy per step:
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use chainrule::tensor::{Array, TensorTape};
+    ///
+    /// let batch = Rc::new(Array::new(vec![2], vec![1.0, 2.0])?);
+    /// let mut tape = TensorTape::<f64>::new();
+    /// for _ in 0..3 {
+    ///     tape.clear();
+    ///     let x = tape.constant(Rc::clone(&batch));
+    ///     assert_eq!(x.sum().value().data(), &[3.0]);
+    /// }
+    /// # Ok::<(), chainrule::tensor::TensorError>(())
+    /// ```
+    pub fn constant(&self, value: impl Into<Rc<Array<T>>>) -> Tensor<'_, T> {
+        self.leaf(value.into(), false)
     }
 
     fn leaf(&self, value: Rc<Array<T>>, requires_grad: bool) -> Tensor<'_, T> {
@@ -311,6 +366,7 @@ impl<T: Element> TensorTape<T> {
             grads[id] = Some(g);
         }
         Ok(Gradients {
+            taken: vec![false; grads.len()],
             grads,
             shapes,
             tape: self.identity,
@@ -401,13 +457,14 @@ fn local_backward<T: Element>(
     if let TensorOp::MatMul = op {
         // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
         let (a, b) = (args[0], args[1]);
+        // The transposes are read through strides, never copied.
         let ga = if wanted(0) {
-            Some(g.matmul(&b.transpose()?)?)
+            Some(g.matmul_transposed(false, b, true)?)
         } else {
             None
         };
         let gb = if wanted(1) {
-            Some(a.transpose()?.matmul(g)?)
+            Some(a.matmul_transposed(true, g, false)?)
         } else {
             None
         };
