@@ -8,6 +8,7 @@
 //!        chainrule-bench --w9-loop SYSTEM         (20 000 W9 gradients at n = 1000, for paired
 //!                                                 whole-process timing: farm-bench A --vs B)
 
+mod digits;
 mod functions;
 mod peers;
 mod systems;
@@ -94,6 +95,9 @@ fn main() {
     }
     if wanted("W9") {
         w9_replay(&config);
+    }
+    if wanted("W10") {
+        w10_mlp_train(&config);
     }
 }
 
@@ -611,6 +615,48 @@ fn w8_sparse_hessian(config: &Config) {
 /// W9: the value and gradient at a new point of a function recorded earlier:
 /// chainrule's program replay, re-recording with `value_and_grad`, and
 /// echidna's bytecode tape (ADOL-C's replay is W1's `adolc-taped` row).
+/// W10: the digits MLP's whole training (80 epochs), timed end to end from
+/// the loaded data to the test accuracy; the network must reach 97% on the
+/// held-out fifth before it is timed. `n` is the number of training steps.
+fn w10_mlp_train(config: &Config) {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/digits.csv.gz");
+    let digits = digits::load(&data);
+    let (train_set, test_set) = digits::split(&digits);
+    let first = digits::train(&digits, &train_set, &test_set);
+    assert!(
+        first.test_accuracy >= 0.97,
+        "chainrule-tensor: digits test accuracy {:.4} is under 97%: not timed",
+        first.test_accuracy
+    );
+    let budget = Budget {
+        runs: if config.tiny { 1 } else { 3 },
+        min_run: Duration::ZERO,
+    };
+    let mut last = None;
+    let stats = measure(budget, || {
+        let trained = digits::train(&digits, &train_set, &test_set);
+        let loss = trained.final_loss;
+        last = Some(trained);
+        loss
+    });
+    let trained = last.expect("measured at least once");
+    Record {
+        workload: "mlp_train",
+        n: trained.steps,
+        system: "chainrule-tensor",
+        note: Some(format!(
+            "{:.0} steps/s, test accuracy {:.2}%",
+            trained.steps as f64 / stats.median_s,
+            100.0 * trained.test_accuracy
+        )),
+        stats,
+        ns_per_op: None,
+        bytes_per_op: None,
+        peak_rss_mb: None,
+    }
+    .print();
+}
+
 fn w9_replay(config: &Config) {
     let sizes: &[usize] = if config.tiny { &[100] } else { &[1_000, 100_000] };
     for &n in sizes {

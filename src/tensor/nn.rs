@@ -327,10 +327,12 @@ impl<T: Element> Optimizer<T> for Adam<T> {
         let one = T::one();
         let correct1 = one - self.beta1.powi(self.steps);
         let correct2 = one - self.beta2.powi(self.steps);
-        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
-            for (j, (p, &g)) in p.data_mut().iter_mut().zip(g.data()).enumerate() {
-                let m = &mut self.first[k][j];
-                let v = &mut self.second[k][j];
+        let moments = self.first.iter_mut().zip(self.second.iter_mut());
+        for ((p, g), (first, second)) in params.iter_mut().zip(grads).zip(moments) {
+            // Zipped slices, no indexing: the loop vectorizes (packed
+            // divisions and square roots, the same IEEE operations).
+            let moments = first.iter_mut().zip(second.iter_mut());
+            for ((p, &g), (m, v)) in p.data_mut().iter_mut().zip(g.data()).zip(moments) {
                 *m = self.beta1 * *m + (one - self.beta1) * g;
                 *v = self.beta2 * *v + (one - self.beta2) * g * g;
                 let m_hat = *m / correct1;
