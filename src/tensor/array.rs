@@ -460,6 +460,28 @@ impl<T: Element> Array<T> {
                 data,
             });
         }
+        // Column broadcasting (one number per row, `[r, c]` against
+        // `[r, 1]`): one operand holds a number per block of the other.
+        if let Some(block) = leading_block(&other.shape, &self.shape) {
+            let mut data = pool::take(self.data.len());
+            for (chunk, &b) in self.data.chunks_exact(block).zip(&other.data) {
+                data.extend(chunk.iter().map(|&a| f(a, b)));
+            }
+            return Ok(Array {
+                shape: self.shape.clone(),
+                data,
+            });
+        }
+        if let Some(block) = leading_block(&self.shape, &other.shape) {
+            let mut data = pool::take(other.data.len());
+            for (chunk, &a) in other.data.chunks_exact(block).zip(&self.data) {
+                data.extend(chunk.iter().map(|&b| f(a, b)));
+            }
+            return Ok(Array {
+                shape: other.shape.clone(),
+                data,
+            });
+        }
         let shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| TensorError::ShapeMismatch {
             op,
             left: self.shape.clone(),
@@ -505,6 +527,15 @@ impl<T: Element> Array<T> {
             // loop below, so the same bits, without its index arithmetic.
             for chunk in self.data.chunks_exact(row) {
                 for (o, &x) in out.data.iter_mut().zip(chunk) {
+                    *o += x;
+                }
+            }
+            return out;
+        }
+        if let Some(block) = leading_block(shape, &self.shape) {
+            // One sum per block, in order: the general loop's order again.
+            for (o, chunk) in out.data.iter_mut().zip(self.data.chunks_exact(block)) {
+                for &x in chunk {
                     *o += x;
                 }
             }
@@ -719,6 +750,18 @@ fn trailing_block(small: &[usize], big: &[usize]) -> Option<usize> {
     (big.ends_with(kept) && block > 0).then_some(block)
 }
 
+/// If `small` broadcasts against `big` as one number per block of `big`'s
+/// trailing axes (same rank, `big`'s leading axes, then only 1s), the
+/// block's length; otherwise `None` (also for an empty block).
+fn leading_block(small: &[usize], big: &[usize]) -> Option<usize> {
+    if small.len() != big.len() {
+        return None;
+    }
+    let kept = small.iter().rposition(|&d| d != 1).map_or(0, |last| last + 1);
+    let block: usize = big[kept..].iter().product();
+    (small[..kept] == big[..kept] && block > 0).then_some(block)
+}
+
 /// The items of `items` (exactly `len` of them) in a buffer from the pool.
 fn collect_pooled<T: Element>(len: usize, items: impl Iterator<Item = T>) -> Vec<T> {
     let mut data = pool::take(len);
@@ -810,7 +853,7 @@ mod tests {
     }
 
     #[test]
-    fn row_broadcasting_agrees_with_the_general_rule() {
+    fn row_and_column_broadcasting_agree_with_the_general_rule() {
         // Every way a smaller shape repeats along a larger one's leading
         // axes, against the element-by-element broadcast index, both ways round.
         let big = Array::new(vec![2, 3, 4], (0..24).map(|i| f64::from(i) * 0.5 - 3.0).collect()).unwrap();
@@ -847,8 +890,9 @@ mod tests {
             }
             assert_eq!(big.clone().sum_to(&small_shape).data(), &summed[..], "{small_shape:?}");
         }
-        // A middle axis of 1 is not a trailing block: the general rule applies.
+        // A middle axis of 1 is neither form: the general rule applies.
         assert_eq!(trailing_block(&[3, 1], &[2, 3, 4]), None);
+        assert_eq!(leading_block(&[2, 1, 4], &[2, 3, 4]), None);
         assert_eq!(trailing_block(&[0], &[2, 0]), None);
     }
 
