@@ -22,7 +22,7 @@ use super::array::Element;
 /// The smallest buffer kept, in bytes.
 pub const SMALLEST: usize = 64 * 1024;
 /// The most buffers kept per thread and element type.
-pub const MOST_BUFFERS: usize = 64;
+pub const MOST_BUFFERS: usize = 32;
 
 /// Freed buffers of one element type on one thread.
 #[doc(hidden)]
