@@ -180,9 +180,53 @@ fn structural_operations() {
             |t| t[0].mse(&t[1]),
             vec![rng.array(&[4, 2], -1.0, 1.0), rng.array(&[4, 2], -1.0, 1.0)],
         ),
+        (
+            "overlapping slices of a middle axis",
+            |t| {
+                let (a, b) = (t[0].slice(1, 0, 3)?, t[0].slice(1, 1, 4)?);
+                Ok(a.mul(&b)?.unary(Unary::Sin).add(&t[0].slice(1, 2, 3)?)?.sum())
+            },
+            vec![rng.array(&[2, 4, 3], -1.0, 1.0)],
+        ),
+        (
+            "a tensor with itself",
+            |t| {
+                let square = t[0].mul(&t[0])?;
+                let angle = t[0].binary(Binary::Atan2, &t[0])?;
+                Ok(square.add(&angle)?.mul(&t[0].div(&t[0])?)?.unary(Unary::Sin).sum())
+            },
+            vec![rng.array(&[3, 2], 0.5, 1.5)],
+        ),
     ];
     for (name, f, inputs) in cases {
         check(name, f, &inputs);
+    }
+}
+
+/// Rosenbrock on slices of one array (the `x[1:] - x[:-1]²` form array code
+/// writes) against its hand-written gradient.
+#[test]
+fn rosenbrock_on_slices_matches_the_closed_form() {
+    let n = 1000;
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.3 * (i as f64 * 0.37).sin()).collect();
+    let tape = TensorTape::new();
+    let v = tape.input(Array::new(vec![n], x.clone()).unwrap());
+    let (head, tail) = (v.slice(0, 0, n - 1).unwrap(), v.slice(0, 1, n).unwrap());
+    let a = tail.sub(&head.mul(&head).unwrap()).unwrap();
+    let b = head.scale(-1.0).offset(1.0);
+    let loss = a.mul(&a).unwrap().scale(100.0).add(&b.mul(&b).unwrap()).unwrap().sum();
+    let gradient = tape.backward(&loss).unwrap().of(&v);
+    let mut expected = vec![0.0; n];
+    for i in 0..n - 1 {
+        let (a, b) = (x[i + 1] - x[i] * x[i], 1.0 - x[i]);
+        expected[i] += -400.0 * a * x[i] - 2.0 * b;
+        expected[i + 1] += 200.0 * a;
+    }
+    for (got, want) in gradient.data().iter().zip(&expected) {
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{got} against {want}"
+        );
     }
 }
 

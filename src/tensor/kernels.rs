@@ -314,6 +314,31 @@ pub(super) fn binary_adjoints<T: Element>(
     }
 }
 
+/// `∂f/∂a(xᵢ, xᵢ) · gᵢ + ∂f/∂c(xᵢ, xᵢ) · gᵢ` for every element, with the
+/// strong zero: the adjoint of `f(x, x)`, summed as the two separate
+/// adjoints would be. A plain sum of products that is not NaN equals the
+/// strong-zero one (a NaN product makes the sum NaN), so the block test
+/// stands here too.
+#[inline(always)]
+pub(super) fn adjoint_of_square<T: Element>(x: &[T], g: &[T], rule: impl Fn(T, T) -> (T, T, T)) -> Vec<T> {
+    let mut out = pool::take(x.len());
+    for (x, g) in x.chunks(BLOCK).zip(g.chunks(BLOCK)) {
+        let start = out.len();
+        out.extend(x.iter().zip(g).map(|(&x, &g)| {
+            let (_, pa, pc) = rule(x, x);
+            pa * g + pc * g
+        }));
+        let block = &mut out[start..];
+        if any_nan(block) {
+            for ((o, &x), &g) in block.iter_mut().zip(x).zip(g) {
+                let (_, pa, pc) = rule(x, x);
+                *o = rules::chain(pa, g) + rules::chain(pc, g);
+            }
+        }
+    }
+    out
+}
+
 /// `partial(aᵢ, cᵢ) · gᵢ` for every element, with the strong zero.
 #[inline(always)]
 fn scaled_by_pair<T: Element>(a: &[T], c: &[T], g: &[T], partial: impl Fn(T, T) -> T) -> Vec<T> {
@@ -392,6 +417,16 @@ mod tests {
                 assert_eq!(da.map(|d| bits(&d)), wanted.0.then(|| bits(&want_a)), "{op:?} ∂a");
                 assert_eq!(dc.map(|d| bits(&d)), wanted.1.then(|| bits(&want_c)), "{op:?} ∂c");
             }
+            let square = with_binary!(op, |f| adjoint_of_square(&a, &g, f));
+            let want: Vec<f64> = a
+                .iter()
+                .zip(&g)
+                .map(|(&x, &g)| {
+                    let (_, pa, pc) = rules::binary(op, x, x);
+                    rules::chain(pa, g) + rules::chain(pc, g)
+                })
+                .collect();
+            assert_eq!(bits(&square), bits(&want), "{op:?} of a tensor with itself");
         }
     }
 }

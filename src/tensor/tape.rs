@@ -353,6 +353,11 @@ impl<T: Element> TensorTape<T> {
                 grads[id] = Some(g);
                 continue;
             }
+            if let Some(done) = backward_in_place(node, &nodes, &g, &mut grads) {
+                done?;
+                grads[id] = Some(g);
+                continue;
+            }
             let args: Vec<&Array<T>> = node.parents.iter().map(|&p| nodes[p].value.as_ref()).collect();
             let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
             let parent_grads = local_backward(&node.op, &args, &needs, &node.value, &g)?;
@@ -371,6 +376,51 @@ impl<T: Element> TensorTape<T> {
             shapes,
             tape: self.identity,
         })
+    }
+}
+
+/// The backward step of `node` (output gradient `g`) for the cases that
+/// write straight into the parent's gradient instead of building a gradient
+/// array to add to it; `None` for every other case.
+///
+/// - A slice adds `g` into its range of the parent's gradient (only a
+///   parent with no gradient yet gets a zero array first).
+/// - A two-argument operation of one tensor with itself (`x * x`) whose
+///   parent has no gradient yet gets `∂f/∂a·g + ∂f/∂c·g` from one pass: the
+///   sum the two-array path would form, bit for bit.
+fn backward_in_place<T: Element>(
+    node: &Node<T>,
+    nodes: &[Node<T>],
+    g: &Array<T>,
+    grads: &mut [Option<Array<T>>],
+) -> Option<Result<(), TensorError>> {
+    match (&node.op, node.parents.as_slice()) {
+        (&TensorOp::Slice { axis, start, end }, &[p]) if nodes[p].requires_grad => {
+            let x = nodes[p].value.as_ref();
+            // A fresh gradient takes `g` as it is (a −0 stays −0), one
+            // already there adds it.
+            let fresh = grads[p].is_none();
+            let grad = grads[p].get_or_insert_with(|| Array::zeros(x.shape().to_vec()));
+            Some(x.split_at_axis(axis).map(|(outer, size, inner)| {
+                let kept = end - start;
+                let target = grad.data_mut();
+                for (o, block) in g.data().chunks_exact((kept * inner).max(1)).enumerate().take(outer) {
+                    let at = (o * size + start) * inner;
+                    let range = &mut target[at..at + kept * inner];
+                    if fresh {
+                        range.copy_from_slice(block);
+                    } else {
+                        range.iter_mut().zip(block).for_each(|(t, &v)| *t += v);
+                    }
+                }
+            }))
+        }
+        (&TensorOp::Binary(op), &[p, q]) if p == q && nodes[p].requires_grad && grads[p].is_none() => {
+            let x = nodes[p].value.as_ref();
+            let data = with_binary!(op, |rule| kernels::adjoint_of_square(x.data(), g.data(), rule));
+            Some(Array::new(x.shape().to_vec(), data).map(|sum| grads[p] = Some(sum)))
+        }
+        _ => None,
     }
 }
 
@@ -542,20 +592,7 @@ fn local_backward<T: Element>(
             }
             vec![Array::new(x.shape().to_vec(), data)?]
         }
-        TensorOp::Slice { axis, start, end } => {
-            let x = args[0];
-            let (outer, size, inner) = x.split_at_axis(*axis)?;
-            let kept = end - start;
-            let mut data = super::pool::filled(x.len(), T::zero());
-            for o in 0..outer {
-                for s in 0..kept {
-                    for i in 0..inner {
-                        data[(o * size + start + s) * inner + i] = g.data()[(o * kept + s) * inner + i];
-                    }
-                }
-            }
-            vec![Array::new(x.shape().to_vec(), data)?]
-        }
+        TensorOp::Slice { .. } => unreachable!("slices add into the parent's gradient in backward_in_place"),
         TensorOp::Concat(axis) => {
             let mut grads = Vec::with_capacity(args.len());
             let mut offset = 0;
