@@ -824,10 +824,11 @@ fn w7_rosenbrock_tensor(config: &Config) {
     let x = point(n);
     let mut reference = vec![0.0; n];
     rosenbrock_adjoint(&x, &mut reference);
-    let array = Array::new(vec![n], x.clone()).unwrap();
+    // Shared with each tape, not copied (as JAX's jitted function reads its argument in place).
+    let array = std::rc::Rc::new(Array::new(vec![n], x.clone()).unwrap());
     let gradient = || {
         let tape = TensorTape::new();
-        let v = tape.input(array.clone());
+        let v = tape.input(std::rc::Rc::clone(&array));
         let head = v.slice(0, 0, n - 1).unwrap();
         let tail = v.slice(0, 1, n).unwrap();
         let a = tail.sub(&head.mul(&head).unwrap()).unwrap();
