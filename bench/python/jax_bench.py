@@ -18,6 +18,7 @@ jax.config.update("jax_enable_x64", True)
 
 import digits  # noqa: E402
 from common import (  # noqa: E402
+    RUNS,
     TINY,
     check,
     dense_hessian_closed_form,
@@ -100,9 +101,8 @@ def main():
     accuracy = train()  # compiles
     if accuracy < 0.97:
         raise SystemExit(f"jax-jit: digits test accuracy {accuracy:.4f} is under 97%: not timed")
-    runs = 1 if TINY else 3
     samples = []
-    for _ in range(runs):
+    for _ in range(RUNS):
         start = time.perf_counter()
         accuracy = train()
         samples.append(time.perf_counter() - start)
