@@ -24,6 +24,17 @@
 //! ```
 //!
 //! Shape errors name both shapes; nothing here panics on data.
+//!
+//! How it runs: each elementwise operation is a loop compiled for that
+//! operation (the rule is chosen once, outside the loop), with the chain
+//! rule's strong zero tested once per block of elements; a bias row or a
+//! per-row column broadcasts without index arithmetic; matrix products read
+//! transposed operands through strides. Large array buffers (64 KiB and up)
+//! freed on a thread are kept for the next array of about their size on that
+//! thread, so a training loop in its steady state maps no new memory;
+//! [`release_pooled_memory`] frees them. [`Gradients::take`] hands a gradient
+//! to the optimizer without a copy, and [`TensorTape::constant`] shares an
+//! `Rc<Array>` batch across steps.
 
 mod array;
 mod gradcheck;
