@@ -3,46 +3,24 @@
 use std::fmt;
 
 use super::kernels::{with_binary, with_unary};
-use super::pool::{self, Pool};
+use super::pool::{self, Pooled};
 use crate::Real;
 use crate::rules::{Binary, Unary};
 
 /// A scalar type arrays can hold: `f32` or `f64`, each with its matrix
 /// multiplication kernel.
-pub trait Element: Real {
+pub trait Element: Real + Pooled {
     /// `C = op(A) · op(B)` with `C: m×n` row-major (overwritten), `op(A): m×k`
     /// and `op(B): k×n`, where `op` transposes when the flag is set (the
     /// stored matrix is then `k×m`, resp. `n×k`, row-major): a transposed
     /// operand is read through its strides, never copied.
     #[doc(hidden)]
     fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]);
-
-    /// Runs `f` with this thread's pool of freed buffers of this type (see
-    /// the `pool` module), or with `None` where there is none (another
-    /// element type, or the thread is shutting down).
-    #[doc(hidden)]
-    fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
-        f(None)
-    }
 }
 
 macro_rules! element {
-    ($t:ty, $kernel:ident, $pool:ident) => {
+    ($t:ty, $kernel:ident) => {
         impl Element for $t {
-            fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
-                let mut f = Some(f);
-                let pooled = pool::$pool.try_with(|cell| match cell.try_borrow_mut() {
-                    Ok(mut pool) => Ok((f.take().expect("called once"))(Some(&mut pool))),
-                    Err(_) => Err(()),
-                });
-                match pooled {
-                    Ok(Ok(result)) => result,
-                    // The thread is shutting down, or the pool is in use:
-                    // go without it.
-                    _ => (f.take().expect("not yet called"))(None),
-                }
-            }
-
             fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
                 let ((a, ta), (b, tb)) = (a, b);
                 let fits = |rows: usize, cols: usize, len: usize| {
@@ -87,8 +65,8 @@ macro_rules! element {
     };
 }
 
-element!(f32, sgemm, POOL_F32);
-element!(f64, dgemm, POOL_F64);
+element!(f32, sgemm);
+element!(f64, dgemm);
 
 /// What is wrong with the shapes or arguments of an array operation.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,8 @@
 
 use crate::rules;
 
-use super::array::Element;
-use super::pool;
+use super::pool::{self, Pooled};
+use crate::Real;
 
 /// Elements per strong-zero test: small enough to stay in the L1 cache
 /// between the plain pass and the test.
@@ -237,14 +237,14 @@ pub(super) use {with_binary, with_unary};
 
 /// Whether any element is NaN, without branches (so the test vectorizes).
 #[inline(always)]
-fn any_nan<T: Element>(values: &[T]) -> bool {
+fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
     values.iter().fold(false, |nan, v| nan | v.is_nan())
 }
 
 /// `partial(xᵢ) · gᵢ` for every element, with the strong zero: the adjoint
 /// of an elementwise function whose partial at `x` is `partial(x)`.
 #[inline(always)]
-pub(super) fn scaled_by<T: Element>(x: &[T], g: &[T], partial: impl Fn(T) -> T) -> Vec<T> {
+pub(super) fn scaled_by<T: Real + Pooled>(x: &[T], g: &[T], partial: impl Fn(T) -> T) -> Vec<T> {
     debug_assert_eq!(x.len(), g.len());
     let mut out = pool::take(x.len());
     for (x, g) in x.chunks(BLOCK).zip(g.chunks(BLOCK)) {
@@ -263,7 +263,7 @@ pub(super) fn scaled_by<T: Element>(x: &[T], g: &[T], partial: impl Fn(T) -> T) 
 /// `Σᵢ partial(xᵢ) · gᵢ` with the strong zero, summed in order: the adjoint
 /// of a single number broadcast against `x`.
 #[inline(always)]
-pub(super) fn sum_scaled_by<T: Element>(x: &[T], g: &[T], partial: impl Fn(T) -> T) -> T {
+pub(super) fn sum_scaled_by<T: Real + Pooled>(x: &[T], g: &[T], partial: impl Fn(T) -> T) -> T {
     x.iter()
         .zip(g)
         .fold(T::zero(), |sum, (&x, &g)| sum + rules::chain(partial(x), g))
@@ -273,7 +273,7 @@ pub(super) fn sum_scaled_by<T: Element>(x: &[T], g: &[T], partial: impl Fn(T) ->
 /// of equal-shaped arrays, `∂f/∂a(aᵢ, cᵢ) · gᵢ` and `∂f/∂c(aᵢ, cᵢ) · gᵢ`,
 /// from one evaluation of the rule per element; `None` where not `wanted`.
 #[inline(always)]
-pub(super) fn binary_adjoints<T: Element>(
+pub(super) fn binary_adjoints<T: Real + Pooled>(
     a: &[T],
     c: &[T],
     g: &[T],
@@ -320,7 +320,7 @@ pub(super) fn binary_adjoints<T: Element>(
 /// strong-zero one (a NaN product makes the sum NaN), so the block test
 /// stands here too.
 #[inline(always)]
-pub(super) fn adjoint_of_square<T: Element>(x: &[T], g: &[T], rule: impl Fn(T, T) -> (T, T, T)) -> Vec<T> {
+pub(super) fn adjoint_of_square<T: Real + Pooled>(x: &[T], g: &[T], rule: impl Fn(T, T) -> (T, T, T)) -> Vec<T> {
     let mut out = pool::take(x.len());
     for (x, g) in x.chunks(BLOCK).zip(g.chunks(BLOCK)) {
         let start = out.len();
@@ -341,7 +341,7 @@ pub(super) fn adjoint_of_square<T: Element>(x: &[T], g: &[T], rule: impl Fn(T, T
 
 /// `partial(aᵢ, cᵢ) · gᵢ` for every element, with the strong zero.
 #[inline(always)]
-fn scaled_by_pair<T: Element>(a: &[T], c: &[T], g: &[T], partial: impl Fn(T, T) -> T) -> Vec<T> {
+fn scaled_by_pair<T: Real + Pooled>(a: &[T], c: &[T], g: &[T], partial: impl Fn(T, T) -> T) -> Vec<T> {
     let mut out = pool::take(a.len());
     for ((a, c), g) in a.chunks(BLOCK).zip(c.chunks(BLOCK)).zip(g.chunks(BLOCK)) {
         let start = out.len();

@@ -17,8 +17,6 @@
 
 use std::cell::RefCell;
 
-use super::array::Element;
-
 /// The smallest buffer kept, in bytes.
 pub const SMALLEST: usize = 64 * 1024;
 /// The most buffers kept per thread and element type.
@@ -67,30 +65,57 @@ impl<T> Pool<T> {
     }
 }
 
-/// Pools of the element types that have one.
+/// A number type whose array buffers may be pooled: `f32` and `f64`, each
+/// with its own per-thread pool.
+#[doc(hidden)]
+pub trait Pooled: Copy + 'static {
+    /// Runs `f` with this thread's pool of freed buffers of this type, or
+    /// with `None` where there is none (a type without a pool, a thread
+    /// shutting down, or a pool already in use).
+    fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
+        f(None)
+    }
+}
+
+/// A pool per thread for each element type that has one.
 macro_rules! pools {
     ($($t:ty => $name:ident),*) => {
         thread_local! {
-            $(pub(super) static $name: RefCell<Pool<$t>> = const { RefCell::new(Pool::new()) };)*
+            $(static $name: RefCell<Pool<$t>> = const { RefCell::new(Pool::new()) };)*
         }
+        $(impl Pooled for $t {
+            fn with_pool<R>(f: impl FnOnce(Option<&mut Pool<Self>>) -> R) -> R {
+                let mut f = Some(f);
+                let pooled = $name.try_with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut pool) => Ok((f.take().expect("called once"))(Some(&mut pool))),
+                    Err(_) => Err(()),
+                });
+                match pooled {
+                    Ok(Ok(result)) => result,
+                    // The thread is shutting down, or the pool is in use:
+                    // go without it.
+                    _ => (f.take().expect("not yet called"))(None),
+                }
+            }
+        })*
     };
 }
 pools!(f32 => POOL_F32, f64 => POOL_F64);
 
 /// An empty buffer with room for `len` elements, reused when one is kept.
-pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
+pub(crate) fn take<T: Pooled>(len: usize) -> Vec<T> {
     T::with_pool(|pool| pool.and_then(|pool| pool.take(len))).unwrap_or_else(|| Vec::with_capacity(len))
 }
 
 /// A buffer of `len` copies of `value`, reused when one is kept.
-pub(crate) fn filled<T: Element>(len: usize, value: T) -> Vec<T> {
+pub(crate) fn filled<T: Pooled>(len: usize, value: T) -> Vec<T> {
     let mut buffer = take(len);
     buffer.resize(len, value);
     buffer
 }
 
 /// Hands `buffer` back for reuse (or frees it).
-pub(crate) fn give<T: Element>(buffer: Vec<T>) {
+pub(crate) fn give<T: Pooled>(buffer: Vec<T>) {
     if buffer.capacity().saturating_mul(size_of::<T>()) < SMALLEST {
         return;
     }
