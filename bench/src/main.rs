@@ -834,7 +834,10 @@ fn w7_rosenbrock_tensor(config: &Config) {
         let a = tail.sub(&head.mul(&head).unwrap()).unwrap();
         let b = head.scale(-1.0).offset(1.0);
         let loss = a.mul(&a).unwrap().scale(100.0).add(&b.mul(&b).unwrap()).unwrap().sum();
-        (loss.value().data()[0], tape.backward(&loss).unwrap().of(&v))
+        // The gradient first: the sum's value then comes from the sweep's
+        // own pass (as JAX's value_and_grad), and the gradient is moved out.
+        let mut gradients = tape.backward(&loss).unwrap();
+        (loss.value().data()[0], gradients.take(&v))
     };
     let (value, g) = gradient();
     check(

@@ -235,9 +235,57 @@ macro_rules! with_binary {
 
 pub(super) use {with_binary, with_unary};
 
+/// Interleaved lanes of a sum: element `i` goes to lane `i mod LANES`.
+const LANES: usize = 16;
+
+/// The sum of an array's elements in a fixed order that vectorizes: element
+/// `i` is added to lane `i mod 16`, and the 16 lane totals are then added
+/// pairwise. Fed in pieces (each a multiple of 16 long, but the last), it
+/// gives the bits of the whole array fed at once.
+pub(super) struct LaneSum<T> {
+    lanes: [T; LANES],
+}
+
+impl<T: Real + Pooled> LaneSum<T> {
+    /// An empty sum (each lane −0, the neutral element of IEEE addition).
+    pub(super) fn new() -> Self {
+        LaneSum {
+            lanes: [-T::zero(); LANES],
+        }
+    }
+
+    /// Adds the next `values`: a multiple of 16 of them, except in the
+    /// last piece.
+    #[inline(always)]
+    pub(super) fn add(&mut self, values: &[T]) {
+        let mut chunks = values.chunks_exact(LANES);
+        for chunk in &mut chunks {
+            for (lane, &x) in self.lanes.iter_mut().zip(chunk) {
+                *lane += x;
+            }
+        }
+        for (lane, &x) in self.lanes.iter_mut().zip(chunks.remainder()) {
+            *lane += x;
+        }
+    }
+
+    /// The lane totals added pairwise.
+    pub(super) fn total(self) -> T {
+        let mut lanes = self.lanes;
+        let mut width = LANES;
+        while width > 1 {
+            width /= 2;
+            for i in 0..width {
+                lanes[i] = lanes[2 * i] + lanes[2 * i + 1];
+            }
+        }
+        lanes[0]
+    }
+}
+
 /// Whether any element is NaN, without branches (so the test vectorizes).
 #[inline(always)]
-fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
+pub(super) fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
     values.iter().fold(false, |nan, v| nan | v.is_nan())
 }
 

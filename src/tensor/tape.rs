@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::array::{Array, Element, TensorError};
+use super::array::{Array, Element, TensorError, broadcast_shapes};
+use super::fusion;
 use super::kernels::{self, with_binary, with_unary};
 use crate::rules::{self, Binary, Unary};
 
@@ -52,10 +53,18 @@ pub enum TensorOp {
 pub(super) struct Node<T: Element> {
     pub(super) op: TensorOp,
     pub(super) parents: Vec<usize>,
-    pub(super) value: Rc<Array<T>>,
+    pub(super) shape: Vec<usize>,
+    /// Elements in `shape`.
+    pub(super) len: usize,
+    /// The value, or `None` while it is deferred (see [`fusion`]): computed
+    /// in a fused kernel when it is asked for.
+    pub(super) value: Option<Rc<Array<T>>>,
     /// Whether a gradient flows to this node: inputs made with `input`,
     /// and every result of one. Data made with `constant` needs none.
     pub(super) requires_grad: bool,
+    /// For a deferred node, a bound on the deferred nodes its value
+    /// depends on (itself included), which keeps fused groups small.
+    pub(super) deferred_depth: usize,
 }
 
 /// A tape of array operations. Tensors made on it ([`Tensor`]) record each
@@ -75,6 +84,8 @@ pub struct TensorTape<T: Element> {
     /// Unique among all tapes and renewed by `clear`, so gradients can tell
     /// whether a tensor is one of theirs.
     identity: u64,
+    /// Whether elementwise operations are deferred and fused.
+    fuses: bool,
 }
 
 /// A fresh tape identity.
@@ -167,11 +178,39 @@ impl<T: Element> Gradients<T> {
 }
 
 impl<T: Element> TensorTape<T> {
-    /// An empty tape.
+    /// An empty tape. Chains of elementwise operations recorded on it run
+    /// as fused kernels (see [`unfused`](TensorTape::unfused)).
     pub fn new() -> Self {
         TensorTape {
             nodes: RefCell::new(Vec::new()),
             identity: next_identity(),
+            fuses: true,
+        }
+    }
+
+    /// An empty tape that computes every operation when it is recorded and
+    /// sweeps each one on its own: no fused kernels. Values are the same
+    /// bits either way; gradients agree to the last bits (a fused group adds
+    /// its contributions to a tensor outside it before the others). For
+    /// checking fusion, and for timing what it saves.
+    ///
+    /// ```
+    /// use chainrule::tensor::{Array, TensorTape};
+    ///
+    /// let loss = |tape: &TensorTape<f64>| -> Result<(f64, Vec<f64>), chainrule::tensor::TensorError> {
+    ///     let x = tape.input(Array::new(vec![3], vec![0.5, -1.0, 2.0])?);
+    ///     let y = x.unary(chainrule::rules::Unary::Sin).mul(&x)?.offset(1.0).sum();
+    ///     Ok((y.value().data()[0], tape.backward(&y)?.of(&x).data().to_vec()))
+    /// };
+    /// let (fused, unfused) = (loss(&TensorTape::new())?, loss(&TensorTape::unfused())?);
+    /// assert_eq!(fused.0.to_bits(), unfused.0.to_bits());
+    /// assert_eq!(fused.1, unfused.1);
+    /// # Ok::<(), chainrule::tensor::TensorError>(())
+    /// ```
+    pub fn unfused() -> Self {
+        TensorTape {
+            fuses: false,
+            ..Self::new()
         }
     }
 
@@ -192,13 +231,32 @@ impl<T: Element> TensorTape<T> {
     }
 
     fn push(&self, op: TensorOp, parents: Vec<usize>, value: Array<T>) -> Tensor<'_, T> {
+        let shape = value.shape().to_vec();
+        self.push_node(op, parents, shape, Some(Rc::new(value)))
+    }
+
+    fn push_node(
+        &self,
+        op: TensorOp,
+        parents: Vec<usize>,
+        shape: Vec<usize>,
+        value: Option<Rc<Array<T>>>,
+    ) -> Tensor<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
         let requires_grad = parents.iter().any(|&p| nodes[p].requires_grad);
+        let deferred_depth = if value.is_none() {
+            1 + parents.iter().map(|&p| nodes[p].deferred_depth).sum::<usize>()
+        } else {
+            0
+        };
         nodes.push(Node {
             op,
             parents,
-            value: Rc::new(value),
+            len: shape.iter().product(),
+            shape,
+            value,
             requires_grad,
+            deferred_depth,
         });
         Tensor {
             tape: self,
@@ -206,8 +264,53 @@ impl<T: Element> TensorTape<T> {
         }
     }
 
+    /// Records an elementwise operation with a result of `shape`: deferred
+    /// (see [`fusion`]) when it fuses, else computed now by `compute`.
+    fn record_elementwise(
+        &self,
+        op: TensorOp,
+        parents: Vec<usize>,
+        shape: Vec<usize>,
+        compute: impl FnOnce() -> Result<Array<T>, TensorError>,
+    ) -> Result<Tensor<'_, T>, TensorError> {
+        let defer = self.fuses && {
+            let nodes = self.nodes.borrow();
+            fusion::elementwise(&nodes, &op, &parents, shape.iter().product())
+        };
+        if !defer {
+            let value = compute()?;
+            return Ok(self.push(op, parents, value));
+        }
+        let depth: usize = {
+            let nodes = self.nodes.borrow();
+            parents.iter().map(|&p| nodes[p].deferred_depth).sum()
+        };
+        if depth >= fusion::MOST_FUSED {
+            // A long chain stores its arguments, so a fused group stays small.
+            for &p in &parents {
+                self.value_of(p);
+            }
+        }
+        Ok(self.push_node(op, parents, shape, None))
+    }
+
+    /// The value of tensor `id`, computed (and kept) if it was deferred.
     fn value_of(&self, id: usize) -> Rc<Array<T>> {
-        Rc::clone(&self.nodes.borrow()[id].value)
+        if let Some(value) = &self.nodes.borrow()[id].value {
+            return Rc::clone(value);
+        }
+        let value = Rc::new(fusion::evaluate(&self.nodes.borrow(), id));
+        let mut nodes = self.nodes.borrow_mut();
+        nodes[id].value = Some(Rc::clone(&value));
+        nodes[id].deferred_depth = 0;
+        value
+    }
+
+    /// Computes and keeps every deferred value (for pictures that show values).
+    pub(super) fn evaluate_all(&self) {
+        for id in 0..self.len() {
+            self.value_of(id);
+        }
     }
 
     /// A leaf tensor whose gradient is wanted (a parameter, or an input
@@ -244,8 +347,11 @@ impl<T: Element> TensorTape<T> {
         nodes.push(Node {
             op: TensorOp::Input,
             parents: Vec::new(),
-            value,
+            shape: value.shape().to_vec(),
+            len: value.len(),
+            value: Some(value),
             requires_grad,
+            deferred_depth: 0,
         });
         Tensor {
             tape: self,
@@ -276,6 +382,7 @@ impl<T: Element> TensorTape<T> {
     pub fn picture(&self, outputs: &[Tensor<'_, T>]) -> crate::graph::Picture {
         use crate::graph::{NodeStyle, Picture, PictureNode};
         let nodes = self.nodes.borrow();
+        let groups = fused_groups(&nodes);
         let pictured = nodes
             .iter()
             .enumerate()
@@ -295,9 +402,13 @@ impl<T: Element> TensorTape<T> {
                 } else {
                     format!("t{id} = {}({})", op_name(&node.op), args.join(", "))
                 };
+                let mut lines = vec![(format!("shape {:?}", node.shape), "#374151")];
+                if let Some(group) = groups[id] {
+                    lines.push((format!("fused group {group}"), "#b45309"));
+                }
                 PictureNode {
                     title,
-                    lines: vec![(format!("shape {:?}", node.value.shape()), "#374151")],
+                    lines,
                     args: node.parents.clone(),
                     edge_labels: Vec::new(),
                     style,
@@ -306,7 +417,9 @@ impl<T: Element> TensorTape<T> {
             .collect();
         Picture {
             heading: "Tensor graph".into(),
-            legend: "One box per array operation, with its shape; inputs (parameters) in blue, data in grey.".into(),
+            legend: "One box per array operation, with its shape; inputs (parameters) in blue, data in grey; \
+                     elementwise operations not yet stored run together as one fused kernel per group."
+                .into(),
             nodes: pictured,
         }
     }
@@ -333,34 +446,65 @@ impl<T: Element> TensorTape<T> {
     /// [`TensorError::NotScalar`] if `output` has more than one element,
     /// [`TensorError::ForeignTensor`] if it is from another tape.
     pub fn backward(&self, output: &Tensor<'_, T>) -> Result<Gradients<T>, TensorError> {
+        self.sweep(output, self.fuses)
+    }
+
+    /// The backward sweep, with fused groups where `fuse` is set.
+    pub(super) fn sweep(&self, output: &Tensor<'_, T>, fuse: bool) -> Result<Gradients<T>, TensorError> {
         if !std::ptr::eq(output.tape, self) {
             return Err(TensorError::ForeignTensor { op: "backward" });
         }
-        let nodes = self.nodes.borrow();
-        if nodes[output.id].value.len() != 1 {
+        let mut nodes = self.nodes.borrow_mut();
+        if nodes[output.id].len != 1 {
             return Err(TensorError::NotScalar {
                 op: "backward",
-                shape: nodes[output.id].value.shape().to_vec(),
+                shape: nodes[output.id].shape.clone(),
             });
         }
-        let shapes: Vec<Vec<usize>> = nodes.iter().map(|n| n.value.shape().to_vec()).collect();
+        let shapes: Vec<Vec<usize>> = nodes.iter().map(|n| n.shape.clone()).collect();
         let mut grads: Vec<Option<Array<T>>> = vec![None; nodes.len()];
         grads[output.id] = Some(Array::full(shapes[output.id].clone(), T::one()));
+        // How many times each tensor is an argument, up to the output: a
+        // fused group takes in a tensor only if all its uses are inside.
+        let mut consumers = vec![0u32; output.id + 1];
+        for node in &nodes[..=output.id] {
+            for &p in &node.parents {
+                consumers[p] += 1;
+            }
+        }
         for id in (0..=output.id).rev() {
             let Some(g) = grads[id].take() else { continue };
-            let node = &nodes[id];
-            if !node.requires_grad {
+            if !nodes[id].requires_grad {
                 grads[id] = Some(g);
                 continue;
             }
+            if fuse && let Some(fused) = fusion::backward(&nodes, id, &g, &consumers, &mut grads) {
+                if let Some(value) = fused.root_value {
+                    nodes[id].value = Some(Rc::new(value));
+                    nodes[id].deferred_depth = 0;
+                }
+                grads[id] = Some(g);
+                continue;
+            }
+            // The unfused step reads its arguments' values.
+            for k in 0..nodes[id].parents.len() {
+                let p = nodes[id].parents[k];
+                if fusion::is_deferred(&nodes[p]) {
+                    let value = fusion::evaluate(&nodes, p);
+                    nodes[p].value = Some(Rc::new(value));
+                    nodes[p].deferred_depth = 0;
+                }
+            }
+            let node = &nodes[id];
             if let Some(done) = backward_in_place(node, &nodes, &g, &mut grads) {
                 done?;
                 grads[id] = Some(g);
                 continue;
             }
-            let args: Vec<&Array<T>> = node.parents.iter().map(|&p| nodes[p].value.as_ref()).collect();
+            let stored = |p: &usize| nodes[*p].value.as_deref().expect("arguments were evaluated above");
+            let args: Vec<&Array<T>> = node.parents.iter().map(stored).collect();
             let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
-            let parent_grads = local_backward(&node.op, &args, &needs, &node.value, &g)?;
+            let parent_grads = local_backward(&node.op, &args, &needs, node.value.as_deref(), &g)?;
             for (&p, pg) in node.parents.iter().zip(parent_grads) {
                 let Some(pg) = pg else { continue };
                 match &mut grads[p] {
@@ -396,7 +540,7 @@ fn backward_in_place<T: Element>(
 ) -> Option<Result<(), TensorError>> {
     match (&node.op, node.parents.as_slice()) {
         (&TensorOp::Slice { axis, start, end }, &[p]) if nodes[p].requires_grad => {
-            let x = nodes[p].value.as_ref();
+            let x = stored(&nodes[p]);
             // A fresh gradient takes `g` as it is (a −0 stays −0), one
             // already there adds it.
             let fresh = grads[p].is_none();
@@ -416,12 +560,56 @@ fn backward_in_place<T: Element>(
             }))
         }
         (&TensorOp::Binary(op), &[p, q]) if p == q && nodes[p].requires_grad && grads[p].is_none() => {
-            let x = nodes[p].value.as_ref();
+            let x = stored(&nodes[p]);
             let data = with_binary!(op, |rule| kernels::adjoint_of_square(x.data(), g.data(), rule));
             Some(Array::new(x.shape().to_vec(), data).map(|sum| grads[p] = Some(sum)))
         }
         _ => None,
     }
+}
+
+/// A node's value where the sweep has made sure it is stored.
+fn stored<T: Element>(node: &Node<T>) -> &Array<T> {
+    node.value
+        .as_deref()
+        .expect("the backward sweep stores each argument it reads")
+}
+
+/// Fused groups for the graph picture: deferred nodes joined through
+/// deferred arguments, numbered from 1 in recording order.
+fn fused_groups<T: Element>(nodes: &[Node<T>]) -> Vec<Option<usize>> {
+    let mut groups: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut count = 0;
+    // Union-find by the smallest member, then numbered.
+    let mut leader: Vec<usize> = (0..nodes.len()).collect();
+    fn find(leader: &mut [usize], mut i: usize) -> usize {
+        while leader[i] != i {
+            leader[i] = leader[leader[i]];
+            i = leader[i];
+        }
+        i
+    }
+    for (id, node) in nodes.iter().enumerate() {
+        if fusion::is_deferred(node) {
+            for &p in &node.parents {
+                if fusion::is_deferred(&nodes[p]) {
+                    let (a, b) = (find(&mut leader, id), find(&mut leader, p));
+                    leader[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut numbers = std::collections::HashMap::new();
+    for (id, node) in nodes.iter().enumerate() {
+        if fusion::is_deferred(node) {
+            let root = find(&mut leader, id);
+            groups[id] = Some(*numbers.entry(root).or_insert_with(|| {
+                count += 1;
+                count
+            }));
+        }
+    }
+    groups
 }
 
 /// The adjoints of `op(a, c)` when one operand is a single number broadcast
@@ -500,9 +688,10 @@ fn local_backward<T: Element>(
     op: &TensorOp,
     args: &[&Array<T>],
     needs: &[bool],
-    value: &Array<T>,
+    value: Option<&Array<T>>,
     g: &Array<T>,
 ) -> Result<Vec<Option<Array<T>>>, TensorError> {
+    let value = || value.expect("max_axis and log_softmax are stored when recorded");
     let wanted = |k: usize| needs.get(k).copied().unwrap_or(false);
     if let TensorOp::MatMul = op {
         // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
@@ -582,7 +771,7 @@ fn local_backward<T: Element>(
             for o in 0..outer {
                 for i in 0..inner {
                     let at = |s: usize| (o * size + s) * inner + i;
-                    let max = value.data()[o * inner + i];
+                    let max = value().data()[o * inner + i];
                     let ties = (0..size).filter(|&s| x.data()[at(s)] == max).count();
                     let share = g.data()[o * inner + i] / T::from_usize(ties.max(1)).unwrap_or_else(T::one);
                     for s in (0..size).filter(|&s| x.data()[at(s)] == max) {
@@ -607,6 +796,7 @@ fn local_backward<T: Element>(
         TensorOp::Transpose => vec![g.transpose()?],
         TensorOp::LogSoftmax => {
             // y = x − lse(x): x̄ = ȳ − softmax(x)·Σȳ along the last axis
+            let value = value();
             let n = *value.shape().last().unwrap_or(&1);
             let mut data = g.data().to_vec();
             for (row, y) in data.chunks_mut(n.max(1)).zip(value.data().chunks(n.max(1))) {
@@ -657,7 +847,7 @@ impl<'t, T: Element> Tensor<'t, T> {
 
     /// The tensor's shape.
     pub fn shape(&self) -> Vec<usize> {
-        self.value().shape().to_vec()
+        self.tape.nodes.borrow()[self.id].shape.clone()
     }
 
     fn same_tape(&self, other: &Tensor<'t, T>) -> Result<(), TensorError> {
@@ -672,8 +862,11 @@ impl<'t, T: Element> Tensor<'t, T> {
 
     /// The elementary function `op` elementwise, e.g. `Unary::Tanh`.
     pub fn unary(&self, op: Unary) -> Tensor<'t, T> {
-        let value = self.value().unary(op);
-        self.tape.push(TensorOp::Unary(op), vec![self.id], value)
+        self.tape
+            .record_elementwise(TensorOp::Unary(op), vec![self.id], self.shape(), || {
+                Ok(self.value().unary(op))
+            })
+            .expect("an elementary function of an array always has a value")
     }
 
     /// The custom elementary function `f` elementwise: its value, and its
@@ -715,8 +908,14 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// broadcast.
     pub fn binary(&self, op: Binary, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
         self.same_tape(other)?;
-        let value = self.value().binary(&other.value(), op)?;
-        Ok(self.tape.push(TensorOp::Binary(op), vec![self.id, other.id], value))
+        let compute = || self.value().binary(&other.value(), op);
+        match broadcast_shapes(&self.shape(), &other.shape()) {
+            Some(shape) => self
+                .tape
+                .record_elementwise(TensorOp::Binary(op), vec![self.id, other.id], shape, compute),
+            // Not broadcastable: the array operation says why.
+            None => compute().map(|value| self.tape.push(TensorOp::Binary(op), vec![self.id, other.id], value)),
+        }
     }
 
     /// `self + other`, broadcasting.
@@ -763,8 +962,13 @@ impl<'t, T: Element> Tensor<'t, T> {
 
     /// Sum of all elements, as a 0-dimensional tensor.
     pub fn sum(&self) -> Tensor<'t, T> {
-        let value = Array::scalar(self.value().sum());
-        self.tape.push(TensorOp::Sum, vec![self.id], value)
+        if self.tape.fuses && fusion::is_deferred(&self.tape.nodes.borrow()[self.id]) {
+            // Summed as a fused kernel makes each block, when the value is
+            // asked for or by the backward sweep that runs through it.
+            return self.tape.push_node(TensorOp::Sum, vec![self.id], Vec::new(), None);
+        }
+        let total = self.value().sum();
+        self.tape.push(TensorOp::Sum, vec![self.id], Array::scalar(total))
     }
 
     /// Mean of all elements.
@@ -859,6 +1063,17 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// [`TensorError::BadAxis`], or [`TensorError::RangeOutOfBounds`] if the
     /// range does not fit.
     pub fn slice(&self, axis: usize, start: usize, end: usize) -> Result<Tensor<'t, T>, TensorError> {
+        let shape = self.shape();
+        let contiguous =
+            axis < shape.len() && start <= end && end <= shape[axis] && shape[..axis].iter().all(|&s| s == 1);
+        if self.tape.fuses && contiguous {
+            // One run of the parent's buffer: read in place by fused kernels.
+            self.value();
+            let mut sliced = shape;
+            sliced[axis] = end - start;
+            let op = TensorOp::Slice { axis, start, end };
+            return Ok(self.tape.push_node(op, vec![self.id], sliced, None));
+        }
         let value = self.value().slice(axis, start, end)?;
         Ok(self
             .tape

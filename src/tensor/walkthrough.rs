@@ -31,7 +31,10 @@ impl<T: Element> TensorTape<T> {
     /// # Errors
     /// As [`backward`](TensorTape::backward).
     pub fn walkthrough(&self, output: &Tensor<'_, T>) -> Result<Walkthrough, TensorError> {
-        let gradients = self.backward(output)?;
+        // Every tensor's value and gradient are shown: nothing deferred,
+        // no fused group keeping its members' gradients to itself.
+        self.evaluate_all();
+        let gradients = self.sweep(output, false)?;
         let nodes = self.nodes.borrow();
         let count = output.id + 1;
         let id = |i: usize| format!("t{i}");
@@ -46,11 +49,12 @@ impl<T: Element> TensorTape<T> {
                 }
             }
         };
-        let shape = |i: usize| format!("{:?}", nodes[i].value.shape());
+        let shape = |i: usize| format!("{:?}", nodes[i].shape);
         let walk_nodes: Vec<WalkNode> = (0..count)
             .map(|i| {
                 let node = &nodes[i];
-                let value = summary(&node.value);
+                let stored = node.value.as_deref().expect("every value was evaluated above");
+                let value = summary(stored);
                 let gradient = gradients.by_index(i).map(summary).unwrap_or_default();
                 WalkNode {
                     id: id(i),
@@ -61,7 +65,7 @@ impl<T: Element> TensorTape<T> {
                         id(i),
                         definition(i),
                         shape(i),
-                        statistics(&node.value),
+                        statistics(stored),
                         gradients
                             .by_index(i)
                             .map_or("none (no gradient flows here)".to_string(), statistics)

@@ -1,0 +1,599 @@
+//! Fused elementwise kernels: chains of elementwise operations run block by
+//! block, so their intermediate arrays never go through memory.
+//!
+//! The tape does not compute an elementwise result when it is recorded; it
+//! *defers* it (the node has no value yet). A deferred tensor is one of:
+//!
+//! - an elementary function of the rule table ([`Unary`](crate::rules::Unary))
+//!   of any tensor;
+//! - a two-argument one ([`Binary`](crate::rules::Binary)) of tensors with the
+//!   same number of elements, or of one such tensor and a stored single
+//!   number (a scale, an offset, a learnable scalar);
+//! - a slice that is one contiguous run of its stored parent (a range along
+//!   the first axis that is longer than one, e.g. `x[1:]` of a vector),
+//!   read in place.
+//!
+//! Everything else (matrix products, reductions along an axis, broadcasting
+//! of rows or columns, concatenation) is computed when recorded, as before,
+//! and asks for its arguments' values, which computes them. A deferred value
+//! is computed when it is asked for ([`Tensor::value`](super::Tensor::value),
+//! or an argument of a stored operation), by [`evaluate`]: the deferred
+//! tensors it depends on are computed [`BLOCK`] elements at a time, each
+//! block streaming through the whole chain while it stays in the L1 cache,
+//! and only the wanted result is written out. A [`sum`] of a deferred tensor
+//! folds the blocks as they come and writes nothing.
+//!
+//! The backward sweep fuses in the same way ([`backward`]): from a node whose
+//! gradient is complete (an elementwise tensor, or a sum of a deferred one),
+//! it gathers the deferred tensors whose gradient comes only from within the
+//! group, and runs, block by block, the forward chain again (the values the
+//! rules need) and then the adjoints from the last operation to the first,
+//! writing only the gradients of the group's arguments. Every value and every
+//! partial derivative comes from the one rule table through the per-operation
+//! arms of [`with_unary!`] and [`with_binary!`], so a fused value is the
+//! unfused one bit for bit. Gradients inside a group are added in the order
+//! of the unfused sweep, so they match it bit for bit too; a group's
+//! contributions to a tensor outside it are added together, before the
+//! contributions from outside, which can change the last bits of that sum.
+//!
+//! A group holds at most [`MOST_FUSED`] tensors, which bounds its scratch
+//! memory (one block per tensor); a longer chain stores an intermediate
+//! result. [`TensorTape::unfused`](super::TensorTape::unfused) records with
+//! no deferral at all, and the tensor graph picture marks each fused group.
+
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use super::array::{Array, Element};
+use super::kernels::{LaneSum, with_binary, with_unary};
+use super::pool;
+use super::tape::{Node, TensorOp};
+use crate::rules;
+
+/// Elements per block: a block of each tensor of a group (values and
+/// adjoints) stays in the L1 cache while it streams through the chain.
+pub const BLOCK: usize = 1024;
+
+/// Most tensors in one fused group.
+pub const MOST_FUSED: usize = 32;
+
+/// Whether the node is deferred: recorded without computing its value.
+pub(super) fn is_deferred<T: Element>(node: &Node<T>) -> bool {
+    node.value.is_none()
+}
+
+/// Whether a tensor with these parents and `len` elements is elementwise in
+/// the sense of this module: each argument has `len` elements, or is a
+/// single number (deferred arguments must have `len` elements: a deferred
+/// single number against an array is stored first).
+pub(super) fn elementwise<T: Element>(nodes: &[Node<T>], op: &TensorOp, parents: &[usize], len: usize) -> bool {
+    // A deferred sum is read as a stored number, so it is stored first.
+    let readable = |p: usize| !is_deferred(&nodes[p]) || !matches!(nodes[p].op, TensorOp::Sum);
+    let fits = |p: usize| nodes[p].len == len || (nodes[p].len == 1 && !is_deferred(&nodes[p]));
+    match op {
+        TensorOp::Unary(_) | TensorOp::Binary(_) => parents.iter().all(|&p| readable(p) && fits(p)),
+        _ => false,
+    }
+}
+
+/// The offset of a deferred slice's first element in its parent's buffer.
+fn slice_offset<T: Element>(nodes: &[Node<T>], node: &Node<T>) -> usize {
+    match node.op {
+        TensorOp::Slice { axis, start, .. } => {
+            start * nodes[node.parents[0]].shape[axis + 1..].iter().product::<usize>()
+        }
+        _ => 0,
+    }
+}
+
+/// One argument of an elementwise operation over one block.
+#[derive(Clone, Copy)]
+enum Operand<'a, T> {
+    /// The argument's elements in the block.
+    Block(&'a [T]),
+    /// A single number, broadcast against the block.
+    Number(T),
+}
+
+/// A scratch buffer of whole blocks, from the array buffer pool and back.
+struct Scratch<T: Element>(Vec<T>);
+
+impl<T: Element> Scratch<T> {
+    fn new(blocks: usize) -> Self {
+        Scratch(pool::filled(blocks * BLOCK, T::zero()))
+    }
+}
+
+impl<T: Element> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.0));
+    }
+}
+
+/// The deferred tensors a computation needs, computed one block at a time.
+struct BlockValues<'n, T: Element> {
+    nodes: &'n [Node<T>],
+    /// The deferred tensors computed per block, in recording order (so
+    /// arguments before results). Deferred slices are read in place.
+    computed: Vec<usize>,
+    /// Their elements in the current block: `BLOCK` per tensor, in the
+    /// order of `computed`.
+    values: Scratch<T>,
+    /// The current block: elements `lo..hi`.
+    lo: usize,
+    hi: usize,
+}
+
+impl<'n, T: Element> BlockValues<'n, T> {
+    /// Ready to read `wanted` (any tensors) block by block: every deferred
+    /// tensor they depend on through deferred tensors is computed per block.
+    fn new(nodes: &'n [Node<T>], wanted: impl IntoIterator<Item = usize>) -> Self {
+        let mut stack: Vec<usize> = wanted.into_iter().filter(|&id| is_deferred(&nodes[id])).collect();
+        let mut seen = HashSet::new();
+        let mut computed = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if !matches!(nodes[id].op, TensorOp::Slice { .. }) {
+                computed.push(id);
+            }
+            stack.extend(nodes[id].parents.iter().copied().filter(|&p| is_deferred(&nodes[p])));
+        }
+        computed.sort_unstable();
+        let values = Scratch::new(computed.len());
+        BlockValues {
+            nodes,
+            computed,
+            values,
+            lo: 0,
+            hi: 0,
+        }
+    }
+
+    /// Computes every deferred tensor over elements `lo..hi` (at most
+    /// `BLOCK` of them), arguments first.
+    fn compute(&mut self, lo: usize, hi: usize) {
+        debug_assert!(hi - lo <= BLOCK);
+        (self.lo, self.hi) = (lo, hi);
+        let n = hi - lo;
+        for (k, &id) in self.computed.iter().enumerate() {
+            let node = &self.nodes[id];
+            let (done, rest) = self.values.0.split_at_mut(k * BLOCK);
+            let out = &mut rest[..n];
+            let read = |p: usize| read(self.nodes, &self.computed[..k], done, p, lo, hi, node.len);
+            match node.op {
+                TensorOp::Unary(op) => match read(node.parents[0]) {
+                    Operand::Block(x) => with_unary!(op, |rule| {
+                        for (o, &x) in out.iter_mut().zip(x) {
+                            *o = rule(x).0;
+                        }
+                    }),
+                    Operand::Number(x) => out.fill(rules::unary(op, x).0),
+                },
+                TensorOp::Binary(op) => {
+                    let (a, c) = (read(node.parents[0]), read(node.parents[1]));
+                    with_binary!(op, |rule| match (a, c) {
+                        (Operand::Block(a), Operand::Block(c)) => {
+                            for ((o, &a), &c) in out.iter_mut().zip(a).zip(c) {
+                                *o = rule(a, c).0;
+                            }
+                        }
+                        (Operand::Block(a), Operand::Number(c)) => {
+                            for (o, &a) in out.iter_mut().zip(a) {
+                                *o = rule(a, c).0;
+                            }
+                        }
+                        (Operand::Number(a), Operand::Block(c)) => {
+                            for (o, &c) in out.iter_mut().zip(c) {
+                                *o = rule(a, c).0;
+                            }
+                        }
+                        (Operand::Number(a), Operand::Number(c)) => out.fill(rule(a, c).0),
+                    })
+                }
+                _ => unreachable!("only elementwise operations and slices are deferred"),
+            }
+        }
+    }
+
+    /// Tensor `id` over the current block, as an argument of a tensor with
+    /// `len` elements.
+    fn read(&self, id: usize, len: usize) -> Operand<'_, T> {
+        read(self.nodes, &self.computed, &self.values.0, id, self.lo, self.hi, len)
+    }
+}
+
+/// Tensor `id` over elements `lo..hi`, as an argument of a tensor with `len`
+/// elements: stored (a single number broadcast, or the block of a stored
+/// array), a deferred slice (its parent's elements, in place), or computed
+/// (its block in `values`, laid out as `computed`).
+fn read<'a, T: Element>(
+    nodes: &'a [Node<T>],
+    computed: &[usize],
+    values: &'a [T],
+    id: usize,
+    lo: usize,
+    hi: usize,
+    len: usize,
+) -> Operand<'a, T> {
+    let node = &nodes[id];
+    if let Some(value) = &node.value {
+        return if node.len == len {
+            Operand::Block(&value.data()[lo..hi])
+        } else {
+            Operand::Number(value.data()[0])
+        };
+    }
+    if let TensorOp::Slice { .. } = node.op {
+        let parent = nodes[node.parents[0]]
+            .value
+            .as_ref()
+            .expect("a deferred slice's parent is stored");
+        let offset = slice_offset(nodes, node);
+        return Operand::Block(&parent.data()[offset + lo..offset + hi]);
+    }
+    let k = computed
+        .binary_search(&id)
+        .expect("every deferred argument is computed before its result");
+    Operand::Block(&values[k * BLOCK..k * BLOCK + (hi - lo)])
+}
+
+/// The value of deferred tensor `id`, computed block by block.
+pub(super) fn evaluate<T: Element>(nodes: &[Node<T>], id: usize) -> Array<T> {
+    let node = &nodes[id];
+    if let TensorOp::Sum = node.op {
+        return Array::scalar(sum(nodes, node.parents[0]));
+    }
+    let mut data = pool::take(node.len);
+    let mut blocks = BlockValues::new(nodes, [id]);
+    for lo in (0..node.len).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(node.len);
+        blocks.compute(lo, hi);
+        match blocks.read(id, node.len) {
+            Operand::Block(block) => data.extend_from_slice(block),
+            Operand::Number(x) => data.push(x),
+        }
+    }
+    Array::new(node.shape.clone(), data).expect("a deferred tensor's shape was checked when it was recorded")
+}
+
+/// The sum of tensor `id`'s elements, added block by block as they are
+/// made ([`BLOCK`] is a multiple of the sum's 16 lanes): [`Array::sum`] of
+/// its value, bit for bit, without storing it.
+fn sum<T: Element>(nodes: &[Node<T>], id: usize) -> T {
+    let len = nodes[id].len;
+    let mut blocks = BlockValues::new(nodes, [id]);
+    let mut total = LaneSum::new();
+    for lo in (0..len).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(len);
+        blocks.compute(lo, hi);
+        match blocks.read(id, len) {
+            Operand::Block(block) => total.add(block),
+            Operand::Number(x) => total.add(&[x]),
+        }
+    }
+    total.total()
+}
+
+/// Whether node `id` can take part in a fused backward group as its first
+/// (last recorded) member: a deferred tensor, or a stored elementwise one.
+fn fusable<T: Element>(nodes: &[Node<T>], id: usize) -> bool {
+    let node = &nodes[id];
+    is_deferred(node) || elementwise(nodes, &node.op, &node.parents, node.len)
+}
+
+/// The backward step of node `root` (whose gradient `g` is complete) as a
+/// fused group, when one applies: see the module documentation. Adds the
+/// group's contributions to `grads` and returns `true`, or does nothing and
+/// returns `false`.
+///
+/// `consumers[p]` counts the recorded uses of tensor `p` as an argument
+/// (up to the swept output), which tells whether all of `p`'s gradient comes
+/// from inside a group.
+pub(super) fn backward<T: Element>(
+    nodes: &[Node<T>],
+    root: usize,
+    g: &Array<T>,
+    consumers: &[u32],
+    grads: &mut [Option<Array<T>>],
+) -> Option<Fused<T>> {
+    let node = &nodes[root];
+    // The first member and the gradient entering it.
+    let (first, seed) = match node.op {
+        TensorOp::Sum => {
+            let p = node.parents[0];
+            if !(is_deferred(&nodes[p]) && nodes[p].requires_grad && consumers[p] == 1) {
+                return None;
+            }
+            (p, Operand::Number(g.data()[0]))
+        }
+        _ if fusable(nodes, root) => (root, Operand::Block(g.data())),
+        _ => return None,
+    };
+    let members = gather(nodes, first, consumers);
+    if members.len() == 1 && matches!(seed, Operand::Block(_)) {
+        // Nothing to fuse: the unfused step is as fast.
+        return None;
+    }
+    let len = nodes[first].len;
+    // A deferred sum gets its value from the same blocks.
+    let mut total = (matches!(node.op, TensorOp::Sum) && is_deferred(node)).then(LaneSum::new);
+    let arguments = members.iter().flat_map(|&m| nodes[m].parents.iter().copied());
+    let wanted = arguments.chain(total.is_some().then_some(first));
+    let mut values = BlockValues::new(nodes, wanted);
+    let mut group = Adjoints {
+        nodes,
+        members: &members,
+        adjoints: (0..members.len()).map(|_| vec![T::zero(); BLOCK]).collect(),
+        received: vec![false; members.len()],
+        numbers: Vec::new(),
+        len,
+        lo: 0,
+        hi: 0,
+    };
+    let mut contributions = [vec![T::zero(); BLOCK], vec![T::zero(); BLOCK]];
+    for lo in (0..len).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(len);
+        values.compute(lo, hi);
+        if let Some(total) = &mut total {
+            match values.read(first, len) {
+                Operand::Block(block) => total.add(block),
+                Operand::Number(x) => total.add(&[x]),
+            }
+        }
+        group.start_block(lo, hi, seed);
+        for k in 0..members.len() {
+            group.step(k, &values, &mut contributions, grads);
+        }
+    }
+    for (target, total) in group.numbers {
+        let grad = grads[target].get_or_insert_with(|| Array::zeros(nodes[target].shape.clone()));
+        grad.data_mut()[0] += total;
+    }
+    Some(Fused {
+        root_value: total.map(|total| Array::scalar(total.total())),
+    })
+}
+
+/// What a fused backward step found out besides the gradients.
+pub(super) struct Fused<T: Element> {
+    /// The value of a deferred sum at the root, computed from the blocks.
+    pub(super) root_value: Option<Array<T>>,
+}
+
+/// The members of the fused backward group starting at `first`: `first`,
+/// then (last recorded first) each deferred tensor that needs a gradient
+/// and whose every use is by a member, up to [`MOST_FUSED`].
+fn gather<T: Element>(nodes: &[Node<T>], first: usize, consumers: &[u32]) -> Vec<usize> {
+    let mut members = vec![first];
+    let mut uses_by_members: HashMap<usize, u32> = HashMap::new();
+    let mut candidates = BinaryHeap::new();
+    let admit = |m: usize, candidates: &mut BinaryHeap<usize>, uses: &mut HashMap<usize, u32>| {
+        for &p in &nodes[m].parents {
+            *uses.entry(p).or_insert(0) += 1;
+            candidates.push(p);
+        }
+    };
+    admit(first, &mut candidates, &mut uses_by_members);
+    // Largest id first: every use of a candidate comes later on the tape,
+    // so by the time it is popped each of its users has been decided.
+    while let Some(p) = candidates.pop() {
+        if members.last() == Some(&p) || members.contains(&p) || members.len() == MOST_FUSED {
+            continue;
+        }
+        let node = &nodes[p];
+        let all_uses_inside = uses_by_members.get(&p).copied() == Some(consumers[p]);
+        let elementwise = matches!(
+            node.op,
+            TensorOp::Unary(_) | TensorOp::Binary(_) | TensorOp::Slice { .. }
+        );
+        if elementwise && is_deferred(node) && node.requires_grad && node.len == nodes[first].len && all_uses_inside {
+            members.push(p);
+            admit(p, &mut candidates, &mut uses_by_members);
+        }
+    }
+    members
+}
+
+/// The adjoints of a fused group's members over one block, and what the
+/// group adds to single numbers outside it.
+struct Adjoints<'n, T: Element> {
+    nodes: &'n [Node<T>],
+    /// The members, last recorded first (the order of the backward sweep).
+    members: &'n [usize],
+    /// A block of adjoint elements per member, in `members`' order: a
+    /// buffer each, so a member's first contribution is handed over by
+    /// swapping buffers, not copied.
+    adjoints: Vec<Vec<T>>,
+    /// Whether each member's adjoint has had a contribution in this block.
+    received: Vec<bool>,
+    /// Contributions to single numbers outside the group, summed in order.
+    numbers: Vec<(usize, T)>,
+    /// Elements per member.
+    len: usize,
+    lo: usize,
+    hi: usize,
+}
+
+impl<T: Element> Adjoints<'_, T> {
+    /// Starts block `lo..hi` with the gradient entering the first member.
+    fn start_block(&mut self, lo: usize, hi: usize, seed: Operand<'_, T>) {
+        (self.lo, self.hi) = (lo, hi);
+        self.received.iter_mut().for_each(|r| *r = false);
+        let first = &mut self.adjoints[0][..hi - lo];
+        match seed {
+            Operand::Block(g) => first.copy_from_slice(&g[lo..hi]),
+            Operand::Number(g) => first.fill(g),
+        }
+        self.received[0] = true;
+    }
+
+    /// Member `k`'s backward step over the current block: its adjoint
+    /// times each argument's partial derivative, handed to the argument.
+    /// `contributions` are two block buffers to compute them in.
+    fn step(
+        &mut self,
+        k: usize,
+        values: &BlockValues<'_, T>,
+        contributions: &mut [Vec<T>; 2],
+        grads: &mut [Option<Array<T>>],
+    ) {
+        let n = self.hi - self.lo;
+        let nodes = self.nodes;
+        let node = &nodes[self.members[k]];
+        let mut adjoint = std::mem::take(&mut self.adjoints[k]);
+        let [first, second] = contributions;
+        match node.op {
+            TensorOp::Slice { .. } => {
+                let offset = slice_offset(nodes, node);
+                self.deliver(node.parents[0], &mut adjoint, offset, grads);
+            }
+            TensorOp::Unary(op) => {
+                let p = node.parents[0];
+                if nodes[p].requires_grad {
+                    let g = &adjoint[..n];
+                    match values.read(p, self.len) {
+                        Operand::Block(x) => with_unary!(op, |rule| {
+                            let x = &x[..n];
+                            product(first, g, |i| rule(x[i]).1);
+                        }),
+                        Operand::Number(x) => {
+                            let d = rules::unary(op, x).1;
+                            product(first, g, |_| d);
+                        }
+                    }
+                    self.deliver(p, first, 0, grads);
+                }
+            }
+            TensorOp::Binary(op) => {
+                let (p, q) = (node.parents[0], node.parents[1]);
+                let wanted = (nodes[p].requires_grad, nodes[q].requires_grad);
+                let (a, c) = (values.read(p, self.len), values.read(q, self.len));
+                let g = &adjoint[..n];
+                with_binary!(op, |rule| {
+                    // Only the wanted partials are formed (the rest is
+                    // dead code the compiler drops).
+                    let partials = |a: T, c: T| {
+                        let (_, pa, pc) = rule(a, c);
+                        (pa, pc)
+                    };
+                    let at = |i: usize| match (a, c) {
+                        (Operand::Block(a), Operand::Block(c)) => partials(a[i], c[i]),
+                        (Operand::Block(a), Operand::Number(c)) => partials(a[i], c),
+                        (Operand::Number(a), Operand::Block(c)) => partials(a, c[i]),
+                        (Operand::Number(a), Operand::Number(c)) => partials(a, c),
+                    };
+                    match (a, c, wanted) {
+                        (Operand::Block(a), Operand::Block(c), (true, true)) => {
+                            let (a, c) = (&a[..n], &c[..n]);
+                            products(first, second, g, |i| partials(a[i], c[i]));
+                        }
+                        (Operand::Block(a), Operand::Number(c), (true, false)) => {
+                            let a = &a[..n];
+                            product(first, g, |i| partials(a[i], c).0);
+                        }
+                        (Operand::Number(a), Operand::Block(c), (false, true)) => {
+                            let c = &c[..n];
+                            product(second, g, |i| partials(a, c[i]).1);
+                        }
+                        (Operand::Block(a), Operand::Block(c), (true, false)) => {
+                            let (a, c) = (&a[..n], &c[..n]);
+                            product(first, g, |i| partials(a[i], c[i]).0);
+                        }
+                        (Operand::Block(a), Operand::Block(c), (false, true)) => {
+                            let (a, c) = (&a[..n], &c[..n]);
+                            product(second, g, |i| partials(a[i], c[i]).1);
+                        }
+                        // Single numbers that need a gradient: rare, general.
+                        _ => products(first, second, g, at),
+                    }
+                });
+                // Left argument first, as the unfused sweep adds them.
+                if wanted.0 {
+                    self.deliver(p, first, 0, grads);
+                }
+                if wanted.1 {
+                    self.deliver(q, second, 0, grads);
+                }
+            }
+            _ => unreachable!("a fused group holds elementwise operations and slices"),
+        }
+        self.adjoints[k] = adjoint;
+    }
+
+    /// Adds `contribution` (over the current block) to tensor `target`'s
+    /// gradient, at `offset` elements into it: a later member's adjoint
+    /// (the first contribution is swapped in, the buffer handed back being
+    /// free), a single number's running sum, or a gradient array outside
+    /// the group.
+    fn deliver(&mut self, target: usize, contribution: &mut Vec<T>, offset: usize, grads: &mut [Option<Array<T>>]) {
+        let (lo, hi) = (self.lo, self.hi);
+        let n = hi - lo;
+        if let Some(j) = self.members.iter().position(|&m| m == target) {
+            if std::mem::replace(&mut self.received[j], true) {
+                let adjoint = &mut self.adjoints[j][..n];
+                adjoint.iter_mut().zip(&contribution[..n]).for_each(|(a, &c)| *a += c);
+            } else {
+                std::mem::swap(&mut self.adjoints[j], contribution);
+            }
+            return;
+        }
+        let node = &self.nodes[target];
+        if node.len != self.len && node.len == 1 {
+            let total = contribution[..n].iter().fold(T::zero(), |sum, &c| sum + c);
+            match self.numbers.iter_mut().find(|(id, _)| *id == target) {
+                Some((_, sum)) => *sum += total,
+                None => self.numbers.push((target, total)),
+            }
+            return;
+        }
+        let grad = grads[target].get_or_insert_with(|| Array::zeros(node.shape.clone()));
+        grad.data_mut()[offset + lo..offset + hi]
+            .iter_mut()
+            .zip(&contribution[..n])
+            .for_each(|(a, &c)| *a += c);
+    }
+}
+
+/// `∂(i)·adjoint` at each element of the block, from the partial derivative
+/// `partial(i)`, with the chain rule's strong zero (tested once for the
+/// block, as in the unfused kernels).
+#[inline(always)]
+fn product<T: Element>(out: &mut [T], adjoint: &[T], partial: impl Fn(usize) -> T) {
+    let n = adjoint.len();
+    let out = &mut out[..n];
+    let mut nan = false;
+    for (i, &g) in adjoint.iter().enumerate() {
+        let p = partial(i) * g;
+        out[i] = p;
+        nan |= p.is_nan();
+    }
+    if nan {
+        for (i, &g) in adjoint.iter().enumerate() {
+            out[i] = rules::chain(partial(i), g);
+        }
+    }
+}
+
+/// [`product`] for both arguments of a two-argument function at once, from
+/// `partials(i) = (∂₁, ∂₂)`.
+#[inline(always)]
+fn products<T: Element>(first: &mut [T], second: &mut [T], adjoint: &[T], partials: impl Fn(usize) -> (T, T)) {
+    let n = adjoint.len();
+    let (first, second) = (&mut first[..n], &mut second[..n]);
+    let mut nan = false;
+    for (i, &g) in adjoint.iter().enumerate() {
+        let (d1, d2) = partials(i);
+        let (p1, p2) = (d1 * g, d2 * g);
+        first[i] = p1;
+        second[i] = p2;
+        nan |= p1.is_nan() | p2.is_nan();
+    }
+    if nan {
+        for (i, &g) in adjoint.iter().enumerate() {
+            let (d1, d2) = partials(i);
+            first[i] = rules::chain(d1, g);
+            second[i] = rules::chain(d2, g);
+        }
+    }
+}
