@@ -135,6 +135,7 @@ pub fn train(digits: &Digits, config: &Config) -> Result<History, Box<dyn Error>
             total_loss += f64::from(loss.value().data()[0]) * batch.len() as f64;
             let mut grads = tape.backward(&loss)?;
             let grads: Vec<Array<f32>> = params.iter().map(|p| grads.take(p)).collect();
+            tape.clear(); // the tape lets go of the parameters: updated in place
             adam.step(&mut mlp.parameters_mut(), &grads)?;
             bar.inc(1);
         }

@@ -117,8 +117,13 @@ fn a_variable_sent_to_another_thread_is_foreign_there() {
 fn matrix_kernels_stay_inside_their_slices() {
     let a: Vec<f64> = (0..6).map(f64::from).collect();
     let b: Vec<f64> = (0..12).map(f64::from).collect();
-    let mut c = vec![0.0; 8];
+    // C starts as NaN: with β = 0 it is written, never read (0·NaN would
+    // show), which is what lets matmul hand gemm uninitialized memory.
+    let mut c = vec![std::mem::MaybeUninit::new(f64::NAN); 8];
     f64::gemm(2, 3, 4, (&a, false), (&b, false), &mut c);
+    // SAFETY: every element was initialized (to NaN) by `MaybeUninit::new`
+    // and then overwritten by gemm.
+    let c: Vec<f64> = c.into_iter().map(|v| unsafe { v.assume_init() }).collect();
     assert_eq!(c, [20.0, 23.0, 26.0, 29.0, 56.0, 68.0, 80.0, 92.0]);
     let at = Array::new(vec![3, 2], vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]).unwrap();
     let bm = Array::new(vec![3, 4], b).unwrap();

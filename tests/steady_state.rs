@@ -82,6 +82,7 @@ fn train(
         loss = step_loss.value().data()[0];
         let mut grads = tape.backward(&step_loss).unwrap();
         let grads: Vec<Array<f32>> = params.iter().map(|p| grads.take(p)).collect();
+        tape.clear();
         optimizer.step(&mut mlp.parameters_mut(), &grads).unwrap();
     }
     loss

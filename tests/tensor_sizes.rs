@@ -71,10 +71,14 @@ fn gemm_checks_its_slices_with_checked_arithmetic() {
     let panic = std::panic::catch_unwind(call).unwrap_err();
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(message.contains("cannot hold"), "{message}");
-    let short = std::panic::catch_unwind(|| f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut [0.0; 3]));
+    let uninit = std::mem::MaybeUninit::<f32>::uninit;
+    let short =
+        std::panic::catch_unwind(|| f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut [uninit(); 3]));
     assert!(short.is_err());
-    let mut c = [0.0; 4];
+    let mut c = [uninit(); 4];
     f32::gemm(2, 2, 2, (&[1.0; 4], false), (&[1.0; 4], true), &mut c);
+    // SAFETY: gemm writes all m·n = 4 elements of C (its contract).
+    let c = c.map(|v| unsafe { v.assume_init() });
     assert_eq!(c, [2.0; 4]);
 }
 

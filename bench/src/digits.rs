@@ -89,6 +89,7 @@ pub fn train(digits: &Digits, train_set: &[usize], test_set: &[usize]) -> Traine
             final_loss = loss.value().data()[0];
             let mut grads = tape.backward(&loss).expect("a scalar loss");
             let grads: Vec<Array<f32>> = params.iter().map(|p| grads.take(p)).collect();
+            tape.clear(); // the parameters are then updated in place
             adam.step(&mut mlp.parameters_mut(), &grads)
                 .expect("one gradient per parameter");
             steps += 1;

@@ -795,9 +795,12 @@ fn w6_mlp_step(config: &Config) {
         let loss = logits.cross_entropy(&labels).unwrap();
         let mut grads = tape.backward(&loss).unwrap();
         let grads: Vec<Array<f32>> = params.iter().map(|p| grads.take(p)).collect();
-        sgd.step(&mut mlp.parameters_mut(), &grads).unwrap();
         // The step's loss, as every system returns it.
-        loss.value().data()[0]
+        let value = loss.value().data()[0];
+        // The tape lets go of the parameters, so they are updated in place.
+        tape.clear();
+        sgd.step(&mut mlp.parameters_mut(), &grads).unwrap();
+        value
     });
     report("mlp_step", batch, "chainrule-tensor", stats, None);
 

@@ -1,6 +1,7 @@
 //! [`Array`]: an n-dimensional array of numbers, with NumPy broadcasting.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use super::kernels::{LaneSum, with_binary, with_unary};
 use super::pool::{self, Pooled};
@@ -10,18 +11,19 @@ use crate::rules::{Binary, Unary};
 /// A scalar type arrays can hold: `f32` or `f64`, each with its matrix
 /// multiplication kernel.
 pub trait Element: Real + Pooled {
-    /// `C = op(A) · op(B)` with `C: m×n` row-major (overwritten), `op(A): m×k`
-    /// and `op(B): k×n`, where `op` transposes when the flag is set (the
-    /// stored matrix is then `k×m`, resp. `n×k`, row-major): a transposed
-    /// operand is read through its strides, never copied.
+    /// `C = op(A) · op(B)` with `C: m×n` row-major, `op(A): m×k` and
+    /// `op(B): k×n`, where `op` transposes when the flag is set (the stored
+    /// matrix is then `k×m`, resp. `n×k`, row-major): a transposed operand is
+    /// read through its strides, never copied. `C` need not be initialized:
+    /// each of its first `m·n` elements is written (and none read).
     #[doc(hidden)]
-    fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]);
+    fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [MaybeUninit<Self>]);
 }
 
 macro_rules! element {
     ($t:ty, $kernel:ident) => {
         impl Element for $t {
-            fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [Self]) {
+            fn gemm(m: usize, k: usize, n: usize, a: (&[Self], bool), b: (&[Self], bool), c: &mut [MaybeUninit<Self>]) {
                 let ((a, ta), (b, tb)) = (a, b);
                 let fits = |rows: usize, cols: usize, len: usize| {
                     rows.checked_mul(cols)
@@ -41,7 +43,12 @@ macro_rules! element {
                 // each product computed without overflow and at most
                 // isize::MAX (asserted above), so the strides fit in isize and
                 // every index they reach, (rows − 1)·row stride + (cols − 1)·
-                // column stride < rows·cols, lies within its slice.
+                // column stride < rows·cols, lies within its slice. With β = 0
+                // matrixmultiply writes every element of C without reading it
+                // (its documented contract: "if β is zero, then C does not
+                // need to be initialized"; for k = 0 it writes zeros), so an
+                // uninitialized C is never read. `MaybeUninit<T>` has `T`'s
+                // layout, so the cast pointer addresses the same elements.
                 unsafe {
                     matrixmultiply::$kernel(
                         m,
@@ -55,7 +62,7 @@ macro_rules! element {
                         rsb,
                         csb,
                         0.0,
-                        c.as_mut_ptr(),
+                        c.as_mut_ptr().cast::<$t>(),
                         n as isize,
                         1,
                     );
@@ -621,7 +628,9 @@ impl<T: Element> Array<T> {
         let mut shape = self.shape[..ra - 2].to_vec();
         shape.extend([m, n]);
         // The operands' sizes are valid; the result's (m·n per batch) is checked.
-        let mut data = pool::filled(element_count::<T>(&shape)?, T::zero());
+        let len = element_count::<T>(&shape)?;
+        let mut data = pool::take(len);
+        let out = &mut data.spare_capacity_mut()[..len];
         for b in 0..batch {
             T::gemm(
                 m,
@@ -629,9 +638,15 @@ impl<T: Element> Array<T> {
                 n,
                 (&self.data[b * m * k..(b + 1) * m * k], transpose_self),
                 (&other.data[b * k * n..(b + 1) * k * n], transpose_other),
-                &mut data[b * m * n..(b + 1) * m * n],
+                &mut out[b * m * n..(b + 1) * m * n],
             );
         }
+        // SAFETY: `len` = batch·m·n elements are within the capacity (taken
+        // above), and the batch·m·n products wrote every one of them: each
+        // gemm call writes all m·n elements of its block (see `gemm`), and
+        // the blocks tile `0..len`. The buffer was empty, so nothing is
+        // dropped or leaked by setting its length.
+        unsafe { data.set_len(len) };
         Ok(Array { shape, data })
     }
 

@@ -5,6 +5,8 @@
 //! records them on a fresh (or cleared) [`TensorTape`], sweeps it back, and
 //! hands the gradients to an optimizer, so nothing accumulates between steps.
 
+use std::rc::Rc;
+
 use super::array::{Array, Element, TensorError, element_count};
 use super::tape::{Tensor, TensorTape};
 
@@ -70,12 +72,17 @@ impl SplitMix64 {
 }
 
 /// A fully connected layer `y = x·W + b`, `W: [inputs, outputs]`.
+///
+/// The parameters are shared (`Rc`) with the tapes that record the layer,
+/// not copied onto them; an update through [`Mlp::parameters_mut`] writes
+/// in place once no tape holds them (clear or drop the tape first; else
+/// the update copies the array, and the tape keeps the old one).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear<T: Element> {
     /// Weights, `[inputs, outputs]`.
-    pub weight: Array<T>,
+    pub weight: Rc<Array<T>>,
     /// Bias, `[outputs]`.
-    pub bias: Array<T>,
+    pub bias: Rc<Array<T>>,
 }
 
 impl<T: Element> Linear<T> {
@@ -98,7 +105,10 @@ impl<T: Element> Linear<T> {
         };
         let weight = Array::new(vec![inputs, outputs], draw(inputs * outputs)).expect("shape matches data");
         let bias = Array::new(vec![outputs], draw(outputs)).expect("shape matches data");
-        Linear { weight, bias }
+        Linear {
+            weight: Rc::new(weight),
+            bias: Rc::new(bias),
+        }
     }
 }
 
@@ -129,9 +139,10 @@ pub enum Activation {
 ///     let tape = TensorTape::new();
 ///     let (logits, params) = mlp.forward(&tape, tape.input(x.clone())).unwrap();
 ///     let loss = logits.cross_entropy(&labels).unwrap();
-///     losses.push(loss.value().data()[0]);
 ///     let mut grads = tape.backward(&loss).unwrap();
+///     losses.push(loss.value().data()[0]);
 ///     let grads: Vec<_> = params.iter().map(|p| grads.take(p)).collect();
+///     drop(tape); // the parameters are now updated in place, not copied
 ///     adam.step(&mut mlp.parameters_mut(), &grads).unwrap();
 /// }
 /// assert!(losses[299] < 0.05 * losses[0]);
@@ -179,11 +190,13 @@ impl<T: Element> Mlp<T> {
     }
 
     /// Every parameter array, in the order [`forward`](Mlp::forward) returns
-    /// their tensors (weight, bias, weight, bias, ...).
+    /// their tensors (weight, bias, weight, bias, ...), to update in place:
+    /// clear or drop the tape that recorded them first, or each one still
+    /// shared with it is copied (see [`Linear`]).
     pub fn parameters_mut(&mut self) -> Vec<&mut Array<T>> {
         self.layers
             .iter_mut()
-            .flat_map(|l| [&mut l.weight, &mut l.bias])
+            .flat_map(|l| [Rc::make_mut(&mut l.weight), Rc::make_mut(&mut l.bias)])
             .collect()
     }
 
@@ -200,8 +213,8 @@ impl<T: Element> Mlp<T> {
         let mut params = Vec::with_capacity(2 * self.layers.len());
         let mut h = x;
         for (k, layer) in self.layers.iter().enumerate() {
-            let w = tape.input(layer.weight.clone());
-            let b = tape.input(layer.bias.clone());
+            let w = tape.input(Rc::clone(&layer.weight));
+            let b = tape.input(Rc::clone(&layer.bias));
             h = h.matmul(&w)?.add(&b)?;
             if k + 1 < self.layers.len() {
                 h = match self.activation {
