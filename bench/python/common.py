@@ -86,11 +86,23 @@ def check(name, got, want):
         sys.exit(f"{name}: differs from the reference by {error:e}: not timed")
 
 
-def emit(workload, n, system, median, ops=None, note=None):
+def rss_mb():
+    """(current, peak) resident set of this process in MiB, from /proc."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            fields[name] = rest.split()
+    return int(fields["VmRSS"][0]) / 1024, int(fields["VmHWM"][0]) / 1024
+
+
+def emit(workload, n, system, median, ops=None, note=None, peak_rss_mb=None):
     """Prints one result line."""
     record = {"workload": workload, "n": n, "system": system, "median_s": median, "runs": RUNS}
     if ops:
         record["ns_per_op"] = round(median * 1e9 / ops, 3)
     if note:
         record["note"] = note
+    if peak_rss_mb is not None:
+        record["peak_rss_mb"] = round(peak_rss_mb, 1)
     print(json.dumps(record), flush=True)

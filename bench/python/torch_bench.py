@@ -1,11 +1,14 @@
 """PyTorch side of the harness (only with `bench/run --with-torch`): W1
 (rosenbrock_grad) and W7 (rosenbrock_tensor) in float64 and W6 (mlp_step) in
-float32, eager mode, one thread."""
+float32, eager mode, one thread. With --w7, only W7 (one process each, for
+its peak RSS)."""
 import json
 
 import torch
 
-from common import TINY, check, emit, measure, point, rosenbrock_adjoint, rosenbrock_value, sizes
+import sys
+
+from common import TINY, check, emit, measure, point, rosenbrock_adjoint, rosenbrock_value, rss_mb, sizes
 
 torch.set_num_threads(1)
 
@@ -53,12 +56,18 @@ def main():
         return loss.detach()
 
     emit("mlp_step", batch, "torch-eager", measure(step))
-
-    # W7: the Rosenbrock gradient with tensor operations, n = 10^6, float64.
-    n = 1000 if TINY else 1000000
-    emit("rosenbrock_tensor", n, "torch-eager", measure(rosenbrock_gradient(n)), 8 * (n - 1))
     print(json.dumps({"versions": {"torch": torch.__version__}}))
 
 
+def w7():
+    """W7, the Rosenbrock gradient with tensor operations, n = 10^6, float64,
+    alone in this process, for its peak RSS."""
+    start, _ = rss_mb()
+    n = 1000 if TINY else 1000000
+    median = measure(rosenbrock_gradient(n))
+    _, peak = rss_mb()
+    emit("rosenbrock_tensor", n, "torch-eager", median, 8 * (n - 1), f"peak RSS at start: {start:.0f} MB", peak)
+
+
 if __name__ == "__main__":
-    main()
+    w7() if "--w7" in sys.argv else main()

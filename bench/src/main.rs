@@ -5,6 +5,7 @@
 //! Usage: chainrule-bench [--quick] [--only W1,W3,...] [--tiny]
 //!        chainrule-bench --w2 SYSTEM [--quick]   (one system per process, for peak RSS)
 //!        chainrule-bench --w11 SYSTEM [--quick]  (likewise)
+//!        chainrule-bench --w7 [--quick]          (W7 alone, with its peak RSS)
 //!        chainrule-bench --w9-loop SYSTEM         (20 000 W9 gradients at n = 1000, for paired
 //!                                                 whole-process timing: farm-bench A --vs B)
 
@@ -70,6 +71,10 @@ fn main() {
         w11_checkpoint(&config, &system);
         return;
     }
+    if has("--w7") {
+        w7_rosenbrock_tensor(&config, true);
+        return;
+    }
     let only = value("--only");
     let wanted = |w: &str| only.as_deref().is_none_or(|list| list.split(',').any(|x| x == w));
     if wanted("W1") {
@@ -87,8 +92,9 @@ fn main() {
     if wanted("W6") {
         w6_mlp_step(&config);
     }
-    if wanted("W7") {
-        w7_rosenbrock_tensor(&config);
+    // W7 runs in its own process (--w7, for its peak RSS) unless asked for here.
+    if only.is_some() && wanted("W7") {
+        w7_rosenbrock_tensor(&config, false);
     }
     if wanted("W8") {
         w8_sparse_hessian(&config);
@@ -821,8 +827,9 @@ fn w6_mlp_step(config: &Config) {
 }
 
 /// W7: the Rosenbrock gradient written with tensor operations, n = 10⁶, f64.
-fn w7_rosenbrock_tensor(config: &Config) {
+fn w7_rosenbrock_tensor(config: &Config, own_process: bool) {
     use chainrule::tensor::{Array, TensorTape};
+    let (rss_at_start, _) = rss_mb();
     let n = if config.tiny { 1_000 } else { 1_000_000 };
     let x = point(n);
     let mut reference = vec![0.0; n];
@@ -850,11 +857,27 @@ fn w7_rosenbrock_tensor(config: &Config) {
         &[rosenbrock(&x)],
     );
     check("chainrule-tensor", "rosenbrock_tensor gradient", g.data(), &reference);
-    report(
-        "rosenbrock_tensor",
+    let stats = measure(config.budget, gradient);
+    if !own_process {
+        report(
+            "rosenbrock_tensor",
+            n,
+            "chainrule-tensor",
+            stats,
+            Some(ROSENBROCK_OPS_PER_TERM * (n - 1)),
+        );
+        return;
+    }
+    let (_, peak) = rss_mb();
+    Record {
+        workload: "rosenbrock_tensor",
         n,
-        "chainrule-tensor",
-        measure(config.budget, gradient),
-        Some(ROSENBROCK_OPS_PER_TERM * (n - 1)),
-    );
+        system: "chainrule-tensor",
+        ns_per_op: Some(stats.median_s * 1e9 / (ROSENBROCK_OPS_PER_TERM * (n - 1)) as f64),
+        stats,
+        bytes_per_op: None,
+        peak_rss_mb: Some(peak),
+        note: Some(format!("peak RSS at start: {rss_at_start:.0} MB")),
+    }
+    .print();
 }
