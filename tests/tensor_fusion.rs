@@ -1,6 +1,6 @@
 //! Fused elementwise kernels against the unfused tape: random chains of
-//! elementwise operations (shared intermediates, slices, single numbers,
-//! values asked for midway), recorded on a fusing tape and on
+//! elementwise operations (shared intermediates, slices and reshapes read in
+//! place, single numbers, values asked for midway), recorded on a fusing tape and on
 //! `TensorTape::unfused`, give the same value bits and gradients equal to
 //! 1e-12; the fused gradients also pass gradcheck.
 
@@ -22,6 +22,8 @@ enum Step {
     TimesScalar(usize),
     /// Store this node's value now (as a caller reading it would).
     Read(usize),
+    /// The node as a row, `[1, LEN]` (a view of its stored value).
+    Row(usize),
 }
 
 fn random_program(seed: u64, steps: usize) -> Vec<Step> {
@@ -50,8 +52,11 @@ fn random_program(seed: u64, steps: usize) -> Vec<Step> {
             }
             7 => Step::Scale(0.5 + pick(4) as f64 * 0.25, pick(nodes)),
             8 => Step::Offset(pick(3) as f64 - 1.0, pick(nodes)),
-            _ if pick(2) == 0 => Step::TimesScalar(pick(nodes)),
-            _ => Step::Read(pick(nodes)),
+            _ => match pick(3) {
+                0 => Step::TimesScalar(pick(nodes)),
+                1 => Step::Row(pick(nodes)),
+                _ => Step::Read(pick(nodes)),
+            },
         };
         if !matches!(step, Step::Read(_)) {
             nodes += 1;
@@ -73,6 +78,7 @@ fn run<'t>(program: &[Step], inputs: &[Tensor<'t, f64>]) -> Result<Tensor<'t, f6
             Step::Scale(k, a) => nodes[a].scale(k),
             Step::Offset(k, a) => nodes[a].offset(k),
             Step::TimesScalar(a) => nodes[a].mul(&inputs[2])?,
+            Step::Row(a) => nodes[a].reshape(vec![1, LEN])?,
             Step::Read(a) => {
                 nodes[a].value();
                 continue;

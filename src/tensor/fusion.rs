@@ -9,9 +9,10 @@
 //! - a two-argument one ([`Binary`](crate::rules::Binary)) of tensors with the
 //!   same number of elements, or of one such tensor and a stored single
 //!   number (a scale, an offset, a learnable scalar);
-//! - a slice that is one contiguous run of its stored parent (a range along
-//!   the first axis that is longer than one, e.g. `x[1:]` of a vector),
-//!   read in place.
+//! - a view of a stored tensor that is one contiguous run of its buffer,
+//!   read in place: a slice along the first axis (`x[1:]` of a vector, a
+//!   range of rows) or along a later one when the axes before it have
+//!   length one, or a reshape.
 //!
 //! Everything else (matrix products, reductions along an axis, broadcasting
 //! of rows or columns, concatenation) is computed when recorded, as before,
@@ -75,8 +76,14 @@ pub(super) fn elementwise<T: Element>(nodes: &[Node<T>], op: &TensorOp, parents:
     }
 }
 
-/// The offset of a deferred slice's first element in its parent's buffer.
-fn slice_offset<T: Element>(nodes: &[Node<T>], node: &Node<T>) -> usize {
+/// Whether the operation is a view: a deferred one reads its stored
+/// parent's buffer in place.
+pub(super) fn is_view(op: &TensorOp) -> bool {
+    matches!(op, TensorOp::Slice { .. } | TensorOp::Reshape)
+}
+
+/// The offset of a deferred view's first element in its parent's buffer.
+fn view_offset<T: Element>(nodes: &[Node<T>], node: &Node<T>) -> usize {
     match node.op {
         TensorOp::Slice { axis, start, .. } => {
             start * nodes[node.parents[0]].shape[axis + 1..].iter().product::<usize>()
@@ -113,7 +120,7 @@ impl<T: Element> Drop for Scratch<T> {
 struct BlockValues<'n, T: Element> {
     nodes: &'n [Node<T>],
     /// The deferred tensors computed per block, in recording order (so
-    /// arguments before results). Deferred slices are read in place.
+    /// arguments before results). Deferred views are read in place.
     computed: Vec<usize>,
     /// Their elements in the current block: `BLOCK` per tensor, in the
     /// order of `computed`.
@@ -134,7 +141,7 @@ impl<'n, T: Element> BlockValues<'n, T> {
             if !seen.insert(id) {
                 continue;
             }
-            if !matches!(nodes[id].op, TensorOp::Slice { .. }) {
+            if !is_view(&nodes[id].op) {
                 computed.push(id);
             }
             stack.extend(nodes[id].parents.iter().copied().filter(|&p| is_deferred(&nodes[p])));
@@ -191,7 +198,7 @@ impl<'n, T: Element> BlockValues<'n, T> {
                         (Operand::Number(a), Operand::Number(c)) => out.fill(rule(a, c).0),
                     })
                 }
-                _ => unreachable!("only elementwise operations and slices are deferred"),
+                _ => unreachable!("only elementwise operations, views and sums are deferred"),
             }
         }
     }
@@ -205,7 +212,7 @@ impl<'n, T: Element> BlockValues<'n, T> {
 
 /// Tensor `id` over elements `lo..hi`, as an argument of a tensor with `len`
 /// elements: stored (a single number broadcast, or the block of a stored
-/// array), a deferred slice (its parent's elements, in place), or computed
+/// array), a deferred view (its parent's elements, in place), or computed
 /// (its block in `values`, laid out as `computed`).
 fn read<'a, T: Element>(
     nodes: &'a [Node<T>],
@@ -224,12 +231,12 @@ fn read<'a, T: Element>(
             Operand::Number(value.data()[0])
         };
     }
-    if let TensorOp::Slice { .. } = node.op {
+    if is_view(&node.op) {
         let parent = nodes[node.parents[0]]
             .value
             .as_ref()
-            .expect("a deferred slice's parent is stored");
-        let offset = slice_offset(nodes, node);
+            .expect("a deferred view's parent is stored");
+        let offset = view_offset(nodes, node);
         return Operand::Block(&parent.data()[offset + lo..offset + hi]);
     }
     let k = computed
@@ -385,7 +392,7 @@ fn gather<T: Element>(nodes: &[Node<T>], first: usize, consumers: &[u32]) -> Vec
         let all_uses_inside = uses_by_members.get(&p).copied() == Some(consumers[p]);
         let elementwise = matches!(
             node.op,
-            TensorOp::Unary(_) | TensorOp::Binary(_) | TensorOp::Slice { .. }
+            TensorOp::Unary(_) | TensorOp::Binary(_) | TensorOp::Slice { .. } | TensorOp::Reshape
         );
         if elementwise && is_deferred(node) && node.requires_grad && node.len == nodes[first].len && all_uses_inside {
             members.push(p);
@@ -444,8 +451,8 @@ impl<T: Element> Adjoints<'_, T> {
         let mut adjoint = std::mem::take(&mut self.adjoints[k]);
         let [first, second] = contributions;
         match node.op {
-            TensorOp::Slice { .. } => {
-                let offset = slice_offset(nodes, node);
+            TensorOp::Slice { .. } | TensorOp::Reshape => {
+                let offset = view_offset(nodes, node);
                 self.deliver(node.parents[0], &mut adjoint, offset, grads);
             }
             TensorOp::Unary(op) => {
@@ -516,7 +523,7 @@ impl<T: Element> Adjoints<'_, T> {
                     self.deliver(q, second, 0, grads);
                 }
             }
-            _ => unreachable!("a fused group holds elementwise operations and slices"),
+            _ => unreachable!("a fused group holds elementwise operations and views"),
         }
         self.adjoints[k] = adjoint;
     }

@@ -1003,6 +1003,12 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// # Errors
     /// [`TensorError::SizeMismatch`].
     pub fn reshape(&self, shape: Vec<usize>) -> Result<Tensor<'t, T>, TensorError> {
+        let len = shape.iter().try_fold(1usize, |len, &s| len.checked_mul(s));
+        if self.tape.fuses && len == Some(self.tape.nodes.borrow()[self.id].len) {
+            // The same buffer in another shape: read in place by fused kernels.
+            self.value();
+            return Ok(self.tape.push_node(TensorOp::Reshape, vec![self.id], shape, None));
+        }
         let value = self.value().reshape(shape)?;
         Ok(self.tape.push(TensorOp::Reshape, vec![self.id], value))
     }
