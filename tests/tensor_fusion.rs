@@ -239,3 +239,44 @@ fn the_graph_picture_marks_fused_groups() {
     assert!(dot.contains(r#"t6 = sin(t5)\nshape [1, 2]\nfused group 2""#), "{dot}");
     assert!(dot.contains(r#"t7 = sum(t6)\nshape []\nfused group 2""#), "{dot}");
 }
+
+#[test]
+fn matrix_products_read_transposes_through_strides() {
+    let mut rng = SplitMix64::new(11);
+    let mut array = |shape: Vec<usize>| {
+        let len = shape.iter().product();
+        Array::new(shape, (0..len).map(|_| rng.uniform() - 0.5).collect()).unwrap()
+    };
+    let (a, b) = (array(vec![2, 7, 5]), array(vec![2, 3, 7]));
+    let run = |tape: &TensorTape<f64>| {
+        let (x, y) = (tape.input(a.clone()), tape.input(b.clone()));
+        // xᵀ·yᵀ and (y·x)ᵀ: [2, 5, 3] both, transposes on either side.
+        let left = x.transpose().unwrap().matmul(&y.transpose().unwrap()).unwrap();
+        let right = y.matmul(&x).unwrap().transpose().unwrap();
+        let loss = left.mul(&right).unwrap().unary(Unary::Sin).sum();
+        let gradients = tape.backward(&loss).unwrap();
+        (loss.value().data()[0], gradients.of(&x), gradients.of(&y), left.value())
+    };
+    let (fused, unfused) = (run(&TensorTape::new()), run(&TensorTape::unfused()));
+    assert_eq!(fused.0.to_bits(), unfused.0.to_bits());
+    assert_eq!(fused.3.data(), unfused.3.data());
+    assert_close(&fused.1, &unfused.1, "gradient of x");
+    assert_close(&fused.2, &unfused.2, "gradient of y");
+    let report = gradcheck(
+        |t| Ok(t[0].transpose()?.matmul(&t[1].transpose()?)?.unary(Unary::Tanh).sum()),
+        &[a.clone(), b.clone()],
+        1e-6,
+    )
+    .unwrap();
+    assert!(report.passed, "worst {:?} (error {:e})", report.worst, report.max_error);
+    // A mismatch names the arguments' own (transposed) shapes.
+    let tape = TensorTape::new();
+    let x = tape.input(a.clone());
+    let xt = x.transpose().unwrap();
+    match xt.matmul(&xt) {
+        Err(TensorError::ShapeMismatch { left, right, .. }) => {
+            assert_eq!((left, right), (vec![2, 5, 7], vec![2, 5, 7]));
+        }
+        other => panic!("expected a shape mismatch, got {:?}", other.map(|t| t.shape())),
+    }
+}

@@ -14,6 +14,8 @@
 //!   range of rows) or along a later one when the axes before it have
 //!   length one, or a reshape.
 //!
+//! A transpose is deferred too, as a view that only a matrix product reads
+//! (through strides, with no copy); anything else that reads it stores it.
 //! Everything else (matrix products, reductions along an axis, broadcasting
 //! of rows or columns, concatenation) is computed when recorded, as before,
 //! and asks for its arguments' values, which computes them. A deferred value
@@ -67,13 +69,20 @@ pub(super) fn is_deferred<T: Element>(node: &Node<T>) -> bool {
 /// single number (deferred arguments must have `len` elements: a deferred
 /// single number against an array is stored first).
 pub(super) fn elementwise<T: Element>(nodes: &[Node<T>], op: &TensorOp, parents: &[usize], len: usize) -> bool {
-    // A deferred sum is read as a stored number, so it is stored first.
-    let readable = |p: usize| !is_deferred(&nodes[p]) || !matches!(nodes[p].op, TensorOp::Sum);
+    let readable = |p: usize| readable_in_blocks(&nodes[p]);
     let fits = |p: usize| nodes[p].len == len || (nodes[p].len == 1 && !is_deferred(&nodes[p]));
     match op {
         TensorOp::Unary(_) | TensorOp::Binary(_) => parents.iter().all(|&p| readable(p) && fits(p)),
         _ => false,
     }
+}
+
+/// Whether a fused kernel can read the node block by block: stored, or a
+/// deferred elementwise operation or contiguous view. A deferred sum (read
+/// as a stored number) and a deferred transpose (read through strides by
+/// matrix products only) are stored before a fused kernel reads them.
+pub(super) fn readable_in_blocks<T: Element>(node: &Node<T>) -> bool {
+    !is_deferred(node) || matches!(node.op, TensorOp::Unary(_) | TensorOp::Binary(_)) || is_view(&node.op)
 }
 
 /// Whether the operation is a view: a deferred one reads its stored
@@ -248,8 +257,16 @@ fn read<'a, T: Element>(
 /// The value of deferred tensor `id`, computed block by block.
 pub(super) fn evaluate<T: Element>(nodes: &[Node<T>], id: usize) -> Array<T> {
     let node = &nodes[id];
-    if let TensorOp::Sum = node.op {
-        return Array::scalar(sum(nodes, node.parents[0]));
+    match node.op {
+        TensorOp::Sum => return Array::scalar(sum(nodes, node.parents[0])),
+        TensorOp::Transpose => {
+            let parent = nodes[node.parents[0]]
+                .value
+                .as_ref()
+                .expect("a deferred transpose's parent is stored");
+            return parent.transpose().expect("a deferred transpose has at least two axes");
+        }
+        _ => {}
     }
     let mut data = pool::take(node.len);
     let mut blocks = BlockValues::new(nodes, [id]);
@@ -286,7 +303,10 @@ fn sum<T: Element>(nodes: &[Node<T>], id: usize) -> T {
 /// (last recorded) member: a deferred tensor, or a stored elementwise one.
 fn fusable<T: Element>(nodes: &[Node<T>], id: usize) -> bool {
     let node = &nodes[id];
-    is_deferred(node) || elementwise(nodes, &node.op, &node.parents, node.len)
+    if is_deferred(node) {
+        return readable_in_blocks(node) && !matches!(node.op, TensorOp::Sum);
+    }
+    elementwise(nodes, &node.op, &node.parents, node.len)
 }
 
 /// The backward step of node `root` (whose gradient `g` is complete) as a
@@ -309,7 +329,8 @@ pub(super) fn backward<T: Element>(
     let (first, seed) = match node.op {
         TensorOp::Sum => {
             let p = node.parents[0];
-            if !(is_deferred(&nodes[p]) && nodes[p].requires_grad && consumers[p] == 1) {
+            let deferred = is_deferred(&nodes[p]) && readable_in_blocks(&nodes[p]);
+            if !(deferred && nodes[p].requires_grad && consumers[p] == 1) {
                 return None;
             }
             (p, Operand::Number(g.data()[0]))

@@ -31,14 +31,16 @@
 //! through memory. What fuses: the rule table's functions; two-argument
 //! ones of arrays with the same number of elements, or of an array and a
 //! stored single number; slices that are one contiguous run of their
-//! parent (read in place); and the sum of any of these. Matrix products,
-//! reductions along an axis, row and column broadcasting and concatenation
-//! are computed when recorded and store the values they read, as does
-//! [`Tensor::value`]. A group holds at most 32 tensors. The graph picture
-//! marks each fused group, and [`TensorTape::unfused`] records without
-//! fusing. Values are the same bits either way. A deferred sum read after
-//! [`TensorTape::backward`] gets its value from the sweep's own pass. Each
-//! elementwise kernel is a loop compiled for its
+//! parent (read in place), and reshapes; and the sum of any of these. A
+//! transpose is a view too: matrix products read it through strides, in
+//! the forward product and in its adjoints, without copying the operand.
+//! Matrix products, reductions along an axis, row and column broadcasting
+//! and concatenation are computed when recorded and store the values they
+//! read, as does [`Tensor::value`]. A group holds at most 32 tensors. The
+//! graph picture marks each fused group, and [`TensorTape::unfused`]
+//! records without fusing. Values are the same bits either way. A deferred
+//! sum read after [`TensorTape::backward`] gets its value from the sweep's
+//! own pass. Each elementwise kernel is a loop compiled for its
 //! operation (the rule is chosen once, outside the loop), with the chain
 //! rule's strong zero tested once per block of elements; a bias row or a
 //! per-row column broadcasts without index arithmetic; matrix products read

@@ -486,10 +486,12 @@ impl<T: Element> TensorTape<T> {
                 grads[id] = Some(g);
                 continue;
             }
-            // The unfused step reads its arguments' values.
+            // The unfused step reads its arguments' values (a matrix product
+            // reads a deferred transpose's parent through strides instead).
             for k in 0..nodes[id].parents.len() {
                 let p = nodes[id].parents[k];
-                if fusion::is_deferred(&nodes[p]) {
+                let strided = matches!(nodes[id].op, TensorOp::MatMul) && is_transpose_view(&nodes[p]);
+                if fusion::is_deferred(&nodes[p]) && !strided {
                     let value = fusion::evaluate(&nodes, p);
                     nodes[p].value = Some(Rc::new(value));
                     nodes[p].deferred_depth = 0;
@@ -501,10 +503,14 @@ impl<T: Element> TensorTape<T> {
                 grads[id] = Some(g);
                 continue;
             }
-            let stored = |p: &usize| nodes[*p].value.as_deref().expect("arguments were evaluated above");
-            let args: Vec<&Array<T>> = node.parents.iter().map(stored).collect();
-            let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
-            let parent_grads = local_backward(&node.op, &args, &needs, node.value.as_deref(), &g)?;
+            let parent_grads = if let TensorOp::MatMul = node.op {
+                matmul_adjoints(&nodes, node, &g)?
+            } else {
+                let stored = |p: &usize| nodes[*p].value.as_deref().expect("arguments were evaluated above");
+                let args: Vec<&Array<T>> = node.parents.iter().map(stored).collect();
+                let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
+                local_backward(&node.op, &args, &needs, node.value.as_deref(), &g)?
+            };
             for (&p, pg) in node.parents.iter().zip(parent_grads) {
                 let Some(pg) = pg else { continue };
                 match &mut grads[p] {
@@ -568,6 +574,43 @@ fn backward_in_place<T: Element>(
     }
 }
 
+/// Whether the node is a deferred transpose: a view of its stored parent
+/// that matrix products read through strides.
+fn is_transpose_view<T: Element>(node: &Node<T>) -> bool {
+    fusion::is_deferred(node) && matches!(node.op, TensorOp::Transpose)
+}
+
+/// A matrix product's operand as the stored array and whether the product
+/// reads it transposed: a deferred transpose is its parent, transposed.
+fn matrix_operand<T: Element>(nodes: &[Node<T>], id: usize) -> (&Array<T>, bool) {
+    if is_transpose_view(&nodes[id]) {
+        (stored(&nodes[nodes[id].parents[0]]), true)
+    } else {
+        (stored(&nodes[id]), false)
+    }
+}
+
+/// The adjoints of `C = op(A)·op(B)`: `Ā = C̄·op(B)ᵀ` and `B̄ = op(A)ᵀ·C̄`,
+/// every transpose read through strides, never copied; `None` for an
+/// argument that needs no gradient.
+fn matmul_adjoints<T: Element>(
+    nodes: &[Node<T>],
+    node: &Node<T>,
+    g: &Array<T>,
+) -> Result<Vec<Option<Array<T>>>, TensorError> {
+    let (p, q) = (node.parents[0], node.parents[1]);
+    let ((a, ta), (b, tb)) = (matrix_operand(nodes, p), matrix_operand(nodes, q));
+    let ga = nodes[p]
+        .requires_grad
+        .then(|| g.matmul_transposed(false, b, !tb))
+        .transpose()?;
+    let gb = nodes[q]
+        .requires_grad
+        .then(|| a.matmul_transposed(!ta, g, false))
+        .transpose()?;
+    Ok(vec![ga, gb])
+}
+
 /// A node's value where the sweep has made sure it is stored.
 fn stored<T: Element>(node: &Node<T>) -> &Array<T> {
     node.value
@@ -589,10 +632,13 @@ fn fused_groups<T: Element>(nodes: &[Node<T>]) -> Vec<Option<usize>> {
         }
         i
     }
+    // A deferred transpose is a view read by matrix products, not part of
+    // a fused kernel.
+    let fused = |node: &Node<T>| fusion::is_deferred(node) && !is_transpose_view(node);
     for (id, node) in nodes.iter().enumerate() {
-        if fusion::is_deferred(node) {
+        if fused(node) {
             for &p in &node.parents {
-                if fusion::is_deferred(&nodes[p]) {
+                if fused(&nodes[p]) {
                     let (a, b) = (find(&mut leader, id), find(&mut leader, p));
                     leader[a.max(b)] = a.min(b);
                 }
@@ -601,7 +647,7 @@ fn fused_groups<T: Element>(nodes: &[Node<T>]) -> Vec<Option<usize>> {
     }
     let mut numbers = std::collections::HashMap::new();
     for (id, node) in nodes.iter().enumerate() {
-        if fusion::is_deferred(node) {
+        if fused(node) {
             let root = find(&mut leader, id);
             groups[id] = Some(*numbers.entry(root).or_insert_with(|| {
                 count += 1;
@@ -693,22 +739,6 @@ fn local_backward<T: Element>(
 ) -> Result<Vec<Option<Array<T>>>, TensorError> {
     let value = || value.expect("max_axis and log_softmax are stored when recorded");
     let wanted = |k: usize| needs.get(k).copied().unwrap_or(false);
-    if let TensorOp::MatMul = op {
-        // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄
-        let (a, b) = (args[0], args[1]);
-        // The transposes are read through strides, never copied.
-        let ga = if wanted(0) {
-            Some(g.matmul_transposed(false, b, true)?)
-        } else {
-            None
-        };
-        let gb = if wanted(1) {
-            Some(a.matmul_transposed(true, g, false)?)
-        } else {
-            None
-        };
-        return Ok(vec![ga, gb]);
-    }
     if let TensorOp::Binary(b) = op {
         let (a, c) = (args[0], args[1]);
         let mut out = vec![None, None];
@@ -747,7 +777,8 @@ fn local_backward<T: Element>(
             let data = with_unary!(*u, |rule| kernels::scaled_by(x.data(), g.data(), |x| rule(x).1));
             vec![Array::new(x.shape().to_vec(), data)?]
         }
-        TensorOp::Binary(_) | TensorOp::MatMul => unreachable!("handled above"),
+        TensorOp::Binary(_) => unreachable!("handled above"),
+        TensorOp::MatMul => unreachable!("matrix products are swept by matmul_adjoints"),
         // The partials were computed with the value (the second argument).
         TensorOp::Custom(_) => vec![args[1].zip_with(g, "*", |d, g| rules::chain(d, g))?],
         TensorOp::Sum => vec![Array::full(args[0].shape().to_vec(), g.data()[0])],
@@ -956,13 +987,30 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// [`TensorError::ShapeMismatch`] naming both shapes.
     pub fn matmul(&self, other: &Tensor<'t, T>) -> Result<Tensor<'t, T>, TensorError> {
         self.same_tape(other)?;
-        let value = self.value().matmul(&other.value())?;
+        // Deferred arguments are stored first, but a deferred transpose is
+        // read through strides from its parent.
+        for t in [self, other] {
+            if !is_transpose_view(&self.tape.nodes.borrow()[t.id]) {
+                t.value();
+            }
+        }
+        let product = {
+            let nodes = self.tape.nodes.borrow();
+            let ((a, ta), (b, tb)) = (matrix_operand(&nodes, self.id), matrix_operand(&nodes, other.id));
+            a.matmul_transposed(ta, b, tb)
+        };
+        // A mismatch is reported with the arguments' own shapes.
+        let value = product.or_else(|_| self.value().matmul(&other.value()))?;
         Ok(self.tape.push(TensorOp::MatMul, vec![self.id, other.id], value))
     }
 
     /// Sum of all elements, as a 0-dimensional tensor.
     pub fn sum(&self) -> Tensor<'t, T> {
-        if self.tape.fuses && fusion::is_deferred(&self.tape.nodes.borrow()[self.id]) {
+        let deferred = {
+            let node = &self.tape.nodes.borrow()[self.id];
+            fusion::is_deferred(node) && fusion::readable_in_blocks(node)
+        };
+        if self.tape.fuses && deferred {
             // Summed as a fused kernel makes each block, when the value is
             // asked for or by the backward sweep that runs through it.
             return self.tape.push_node(TensorOp::Sum, vec![self.id], Vec::new(), None);
@@ -1018,6 +1066,15 @@ impl<'t, T: Element> Tensor<'t, T> {
     /// # Errors
     /// [`TensorError::BadAxis`] for fewer than two axes.
     pub fn transpose(&self) -> Result<Tensor<'t, T>, TensorError> {
+        let mut shape = self.shape();
+        if self.tape.fuses && shape.len() >= 2 {
+            // A view: a matrix product reads it through strides, anything
+            // else stores it when it asks for its value.
+            self.value();
+            let rank = shape.len();
+            shape.swap(rank - 2, rank - 1);
+            return Ok(self.tape.push_node(TensorOp::Transpose, vec![self.id], shape, None));
+        }
         let value = self.value().transpose()?;
         Ok(self.tape.push(TensorOp::Transpose, vec![self.id], value))
     }
