@@ -48,8 +48,8 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use super::array::{Array, Element};
 use super::kernels::{LaneSum, with_binary, with_unary};
+use super::node::{Node, TensorOp};
 use super::pool;
-use super::tape::{Node, TensorOp};
 use crate::rules;
 
 /// Elements per block: a block of each tensor of a group (values and

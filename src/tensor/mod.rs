@@ -56,11 +56,13 @@ mod fusion;
 mod gradcheck;
 mod kernels;
 pub mod nn;
+mod node;
 mod pool;
 mod tape;
 mod walkthrough;
 
 pub use array::{Array, Element, TensorError, broadcast_shapes};
 pub use gradcheck::{GradcheckReport, gradcheck};
+pub use node::TensorOp;
 pub use pool::release_pooled_memory;
-pub use tape::{Gradients, Tensor, TensorOp, TensorTape};
+pub use tape::{Gradients, Tensor, TensorTape};

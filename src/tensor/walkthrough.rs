@@ -3,7 +3,8 @@
 //! page.
 
 use super::array::{Array, Element, TensorError};
-use super::tape::{Tensor, TensorOp, TensorTape, op_name};
+use super::node::{Node, TensorOp};
+use super::tape::{Tensor, TensorTape, op_name};
 use crate::graph::{Sweep, SweepDirection, WalkNode, WalkStep, Walkthrough, format_number};
 
 const SHAPE: usize = 0;
@@ -178,7 +179,7 @@ impl<T: Element> TensorTape<T> {
 }
 
 /// What the backward rule of `op` pushes to its arguments, in words.
-fn rule_text<T: super::Element>(op: &TensorOp, bar: &str, parents: &[usize], nodes: &[super::tape::Node<T>]) -> String {
+fn rule_text<T: super::Element>(op: &TensorOp, bar: &str, parents: &[usize], nodes: &[Node<T>]) -> String {
     let arg = |k: usize| format!("t{}", parents[k]);
     let to: Vec<String> = parents
         .iter()
