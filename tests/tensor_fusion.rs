@@ -280,3 +280,20 @@ fn matrix_products_read_transposes_through_strides() {
         other => panic!("expected a shape mismatch, got {:?}", other.map(|t| t.shape())),
     }
 }
+
+#[test]
+fn short_arrays_and_single_numbers_fuse_too() {
+    for len in [0, 1, 3, 17] {
+        let x = Array::new(vec![len], (0..len).map(|i| 0.3 + 0.1 * i as f64).collect()).unwrap();
+        let run = |tape: &TensorTape<f64>| {
+            let t = tape.input(x.clone());
+            let y = t.unary(Unary::Sin).mul(&t).unwrap().offset(0.5).unary(Unary::Tanh);
+            let loss = y.add(&t).unwrap().mean();
+            let gradient = tape.backward(&loss).unwrap().of(&t);
+            (loss.value().data()[0], gradient)
+        };
+        let (fused, unfused) = (run(&TensorTape::new()), run(&TensorTape::unfused()));
+        assert_eq!(fused.0.to_bits(), unfused.0.to_bits(), "length {len}");
+        assert_close(&fused.1, &unfused.1, &format!("gradient, length {len}"));
+    }
+}

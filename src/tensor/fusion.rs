@@ -110,12 +110,19 @@ enum Operand<'a, T> {
     Number(T),
 }
 
+/// The elements of one block of a computation over `len` elements: a
+/// short computation (a few numbers) gets scratch of its own size, not a
+/// whole block's.
+fn block_len(len: usize) -> usize {
+    BLOCK.min(len).max(1)
+}
+
 /// A scratch buffer of whole blocks, from the array buffer pool and back.
 struct Scratch<T: Element>(Vec<T>);
 
 impl<T: Element> Scratch<T> {
-    fn new(blocks: usize) -> Self {
-        Scratch(pool::filled(blocks * BLOCK, T::zero()))
+    fn new(blocks: usize, block_len: usize) -> Self {
+        Scratch(pool::filled(blocks * block_len, T::zero()))
     }
 }
 
@@ -131,9 +138,11 @@ struct BlockValues<'n, T: Element> {
     /// The deferred tensors computed per block, in recording order (so
     /// arguments before results). Deferred views are read in place.
     computed: Vec<usize>,
-    /// Their elements in the current block: `BLOCK` per tensor, in the
+    /// Their elements in the current block: `stride` per tensor, in the
     /// order of `computed`.
     values: Scratch<T>,
+    /// Elements per block (see [`block_len`]).
+    stride: usize,
     /// The current block: elements `lo..hi`.
     lo: usize,
     hi: usize,
@@ -142,7 +151,7 @@ struct BlockValues<'n, T: Element> {
 impl<'n, T: Element> BlockValues<'n, T> {
     /// Ready to read `wanted` (any tensors) block by block: every deferred
     /// tensor they depend on through deferred tensors is computed per block.
-    fn new(nodes: &'n [Node<T>], wanted: impl IntoIterator<Item = usize>) -> Self {
+    fn new(nodes: &'n [Node<T>], wanted: impl IntoIterator<Item = usize>, len: usize) -> Self {
         let mut stack: Vec<usize> = wanted.into_iter().filter(|&id| is_deferred(&nodes[id])).collect();
         let mut seen = HashSet::new();
         let mut computed = Vec::new();
@@ -156,11 +165,13 @@ impl<'n, T: Element> BlockValues<'n, T> {
             stack.extend(nodes[id].parents.iter().copied().filter(|&p| is_deferred(&nodes[p])));
         }
         computed.sort_unstable();
-        let values = Scratch::new(computed.len());
+        let stride = block_len(len);
+        let values = Scratch::new(computed.len(), stride);
         BlockValues {
             nodes,
             computed,
             values,
+            stride,
             lo: 0,
             hi: 0,
         }
@@ -169,14 +180,19 @@ impl<'n, T: Element> BlockValues<'n, T> {
     /// Computes every deferred tensor over elements `lo..hi` (at most
     /// `BLOCK` of them), arguments first.
     fn compute(&mut self, lo: usize, hi: usize) {
-        debug_assert!(hi - lo <= BLOCK);
+        debug_assert!(hi - lo <= self.stride);
         (self.lo, self.hi) = (lo, hi);
         let n = hi - lo;
         for (k, &id) in self.computed.iter().enumerate() {
             let node = &self.nodes[id];
-            let (done, rest) = self.values.0.split_at_mut(k * BLOCK);
+            let (done, rest) = self.values.0.split_at_mut(k * self.stride);
             let out = &mut rest[..n];
-            let read = |p: usize| read(self.nodes, &self.computed[..k], done, p, lo, hi, node.len);
+            let blocks = Blocks {
+                computed: &self.computed[..k],
+                values: done,
+                stride: self.stride,
+            };
+            let read = |p: usize| read(self.nodes, &blocks, p, lo, hi, node.len);
             match node.op {
                 TensorOp::Unary(op) => match read(node.parents[0]) {
                     Operand::Block(x) => with_unary!(op, |rule| {
@@ -215,7 +231,12 @@ impl<'n, T: Element> BlockValues<'n, T> {
     /// Tensor `id` over the current block, as an argument of a tensor with
     /// `len` elements.
     fn read(&self, id: usize, len: usize) -> Operand<'_, T> {
-        read(self.nodes, &self.computed, &self.values.0, id, self.lo, self.hi, len)
+        let blocks = Blocks {
+            computed: &self.computed,
+            values: &self.values.0,
+            stride: self.stride,
+        };
+        read(self.nodes, &blocks, id, self.lo, self.hi, len)
     }
 }
 
@@ -225,8 +246,7 @@ impl<'n, T: Element> BlockValues<'n, T> {
 /// (its block in `values`, laid out as `computed`).
 fn read<'a, T: Element>(
     nodes: &'a [Node<T>],
-    computed: &[usize],
-    values: &'a [T],
+    blocks: &Blocks<'a, T>,
     id: usize,
     lo: usize,
     hi: usize,
@@ -248,10 +268,20 @@ fn read<'a, T: Element>(
         let offset = view_offset(nodes, node);
         return Operand::Block(&parent.data()[offset + lo..offset + hi]);
     }
-    let k = computed
+    let k = blocks
+        .computed
         .binary_search(&id)
         .expect("every deferred argument is computed before its result");
-    Operand::Block(&values[k * BLOCK..k * BLOCK + (hi - lo)])
+    let at = k * blocks.stride;
+    Operand::Block(&blocks.values[at..at + (hi - lo)])
+}
+
+/// Computed blocks: tensor `computed[k]`'s elements at `k · stride` of
+/// `values`.
+struct Blocks<'a, T> {
+    computed: &'a [usize],
+    values: &'a [T],
+    stride: usize,
 }
 
 /// The value of deferred tensor `id`, computed block by block.
@@ -269,7 +299,7 @@ pub(super) fn evaluate<T: Element>(nodes: &[Node<T>], id: usize) -> Array<T> {
         _ => {}
     }
     let mut data = pool::take(node.len);
-    let mut blocks = BlockValues::new(nodes, [id]);
+    let mut blocks = BlockValues::new(nodes, [id], node.len);
     for lo in (0..node.len).step_by(BLOCK) {
         let hi = (lo + BLOCK).min(node.len);
         blocks.compute(lo, hi);
@@ -286,7 +316,7 @@ pub(super) fn evaluate<T: Element>(nodes: &[Node<T>], id: usize) -> Array<T> {
 /// its value, bit for bit, without storing it.
 fn sum<T: Element>(nodes: &[Node<T>], id: usize) -> T {
     let len = nodes[id].len;
-    let mut blocks = BlockValues::new(nodes, [id]);
+    let mut blocks = BlockValues::new(nodes, [id], len);
     let mut total = LaneSum::new();
     for lo in (0..len).step_by(BLOCK) {
         let hi = (lo + BLOCK).min(len);
@@ -348,18 +378,18 @@ pub(super) fn backward<T: Element>(
     let mut total = (matches!(node.op, TensorOp::Sum) && is_deferred(node)).then(LaneSum::new);
     let arguments = members.iter().flat_map(|&m| nodes[m].parents.iter().copied());
     let wanted = arguments.chain(total.is_some().then_some(first));
-    let mut values = BlockValues::new(nodes, wanted);
+    let mut values = BlockValues::new(nodes, wanted, len);
     let mut group = Adjoints {
         nodes,
         members: &members,
-        adjoints: (0..members.len()).map(|_| vec![T::zero(); BLOCK]).collect(),
+        adjoints: (0..members.len()).map(|_| vec![T::zero(); block_len(len)]).collect(),
         received: vec![false; members.len()],
         numbers: Vec::new(),
         len,
         lo: 0,
         hi: 0,
     };
-    let mut contributions = [vec![T::zero(); BLOCK], vec![T::zero(); BLOCK]];
+    let mut contributions = [vec![T::zero(); block_len(len)], vec![T::zero(); block_len(len)]];
     for lo in (0..len).step_by(BLOCK) {
         let hi = (lo + BLOCK).min(len);
         values.compute(lo, hi);
