@@ -285,7 +285,7 @@ impl<T: Real + Pooled> LaneSum<T> {
 
 /// Whether any element is NaN, without branches (so the test vectorizes).
 #[inline(always)]
-pub(super) fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
+fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
     values.iter().fold(false, |nan, v| nan | v.is_nan())
 }
 
@@ -294,16 +294,21 @@ pub(super) fn any_nan<T: Real + Pooled>(values: &[T]) -> bool {
 #[inline(always)]
 pub(super) fn scaled_by<T: Real + Pooled>(x: &[T], g: &[T], partial: impl Fn(T) -> T) -> Vec<T> {
     debug_assert_eq!(x.len(), g.len());
-    let mut out = pool::take(x.len());
-    for (x, g) in x.chunks(BLOCK).zip(g.chunks(BLOCK)) {
-        let start = out.len();
-        out.extend(x.iter().zip(g).map(|(&x, &g)| partial(x) * g));
-        let block = &mut out[start..];
-        if any_nan(block) {
-            for ((o, &x), &g) in block.iter_mut().zip(x).zip(g) {
-                *o = rules::chain(partial(x), g);
-            }
-        }
+    by_blocks(x.len(), |out, at| {
+        let (x, g) = (&x[at..at + out.len()], &g[at..at + out.len()]);
+        product(out, g, |i| partial(x[i]));
+    })
+}
+
+/// A result of `len` elements filled a block at a time by `fill(block,
+/// first index)`: room for each block is made as it is reached (a
+/// cache-resident fill), not for the whole result first.
+#[inline(always)]
+fn by_blocks<T: Real + Pooled>(len: usize, mut fill: impl FnMut(&mut [T], usize)) -> Vec<T> {
+    let mut out = pool::take(len);
+    for at in (0..len).step_by(BLOCK) {
+        out.resize((at + BLOCK).min(len), T::zero());
+        fill(&mut out[at..], at);
     }
     out
 }
@@ -329,34 +334,38 @@ pub(super) fn binary_adjoints<T: Real + Pooled>(
     rule: impl Fn(T, T) -> (T, T, T),
 ) -> (Option<Vec<T>>, Option<Vec<T>>) {
     debug_assert!(a.len() == c.len() && a.len() == g.len());
+    let rule = &rule;
+    // Both partials at element `i` of the block of `n` elements at `at`.
+    let partials = |at: usize, n: usize| {
+        let (a, c) = (&a[at..at + n], &c[at..at + n]);
+        move |i: usize| {
+            let (_, pa, pc) = rule(a[i], c[i]);
+            (pa, pc)
+        }
+    };
     match wanted {
         (false, false) => (None, None),
-        (true, false) => (Some(scaled_by_pair(a, c, g, |x, y| rule(x, y).1)), None),
-        (false, true) => (None, Some(scaled_by_pair(a, c, g, |x, y| rule(x, y).2))),
+        (true, false) => {
+            let da = by_blocks(a.len(), |out, at| {
+                let at_block = partials(at, out.len());
+                product(out, &g[at..at + out.len()], |i| at_block(i).0);
+            });
+            (Some(da), None)
+        }
+        (false, true) => {
+            let dc = by_blocks(a.len(), |out, at| {
+                let at_block = partials(at, out.len());
+                product(out, &g[at..at + out.len()], |i| at_block(i).1);
+            });
+            (None, Some(dc))
+        }
         (true, true) => {
-            let (mut da, mut dc) = (pool::take(a.len()), pool::take(a.len()));
-            for ((a, c), g) in a.chunks(BLOCK).zip(c.chunks(BLOCK)).zip(g.chunks(BLOCK)) {
-                // Room for the block first (a cache-resident fill), then one
-                // indexed loop writing both: no capacity test per element.
-                let (start, end) = (da.len(), da.len() + a.len());
-                da.resize(end, T::zero());
-                dc.resize(end, T::zero());
-                let (block_a, block_c) = (&mut da[start..], &mut dc[start..]);
-                for (((pa_out, pc_out), (&x, &y)), &g) in
-                    block_a.iter_mut().zip(block_c.iter_mut()).zip(a.iter().zip(c)).zip(g)
-                {
-                    let (_, pa, pc) = rule(x, y);
-                    *pa_out = pa * g;
-                    *pc_out = pc * g;
-                }
-                if any_nan(block_a) | any_nan(block_c) {
-                    for (k, ((&x, &y), &g)) in a.iter().zip(c).zip(g).enumerate() {
-                        let (_, pa, pc) = rule(x, y);
-                        block_a[k] = rules::chain(pa, g);
-                        block_c[k] = rules::chain(pc, g);
-                    }
-                }
-            }
+            let mut dc = pool::take(a.len());
+            let da = by_blocks(a.len(), |block_a, at| {
+                let n = block_a.len();
+                dc.resize(at + n, T::zero());
+                products(block_a, &mut dc[at..], &g[at..at + n], partials(at, n));
+            });
             (Some(da), Some(dc))
         }
     }
@@ -387,21 +396,52 @@ pub(super) fn adjoint_of_square<T: Real + Pooled>(x: &[T], g: &[T], rule: impl F
     out
 }
 
-/// `partial(aᵢ, cᵢ) · gᵢ` for every element, with the strong zero.
+/// `∂(i)·adjoint` at each element of a block, from the partial derivative
+/// `partial(i)`, with the chain rule's strong zero tested once for the
+/// block: every kernel's adjoint products, fused or not.
 #[inline(always)]
-fn scaled_by_pair<T: Real + Pooled>(a: &[T], c: &[T], g: &[T], partial: impl Fn(T, T) -> T) -> Vec<T> {
-    let mut out = pool::take(a.len());
-    for ((a, c), g) in a.chunks(BLOCK).zip(c.chunks(BLOCK)).zip(g.chunks(BLOCK)) {
-        let start = out.len();
-        out.extend(a.iter().zip(c).zip(g).map(|((&x, &y), &g)| partial(x, y) * g));
-        let block = &mut out[start..];
-        if any_nan(block) {
-            for (o, ((&x, &y), &g)) in block.iter_mut().zip(a.iter().zip(c).zip(g)) {
-                *o = rules::chain(partial(x, y), g);
-            }
+pub(super) fn product<T: Real + Pooled>(out: &mut [T], adjoint: &[T], partial: impl Fn(usize) -> T) {
+    let n = adjoint.len();
+    let out = &mut out[..n];
+    let mut nan = false;
+    for (i, &g) in adjoint.iter().enumerate() {
+        let p = partial(i) * g;
+        out[i] = p;
+        nan |= p.is_nan();
+    }
+    if nan {
+        for (i, &g) in adjoint.iter().enumerate() {
+            out[i] = rules::chain(partial(i), g);
         }
     }
-    out
+}
+
+/// [`product`] for both arguments of a two-argument function at once, from
+/// `partials(i) = (∂₁, ∂₂)`.
+#[inline(always)]
+pub(super) fn products<T: Real + Pooled>(
+    first: &mut [T],
+    second: &mut [T],
+    adjoint: &[T],
+    partials: impl Fn(usize) -> (T, T),
+) {
+    let n = adjoint.len();
+    let (first, second) = (&mut first[..n], &mut second[..n]);
+    let mut nan = false;
+    for (i, &g) in adjoint.iter().enumerate() {
+        let (d1, d2) = partials(i);
+        let (p1, p2) = (d1 * g, d2 * g);
+        first[i] = p1;
+        second[i] = p2;
+        nan |= p1.is_nan() | p2.is_nan();
+    }
+    if nan {
+        for (i, &g) in adjoint.iter().enumerate() {
+            let (d1, d2) = partials(i);
+            first[i] = rules::chain(d1, g);
+            second[i] = rules::chain(d2, g);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::rules;
 use crate::tensor::array::{Array, Element};
-use crate::tensor::kernels::{LaneSum, with_binary, with_unary};
+use crate::tensor::kernels::{LaneSum, product, products, with_binary, with_unary};
 use crate::tensor::node::{Node, TensorOp};
 
 /// Whether node `id` can take part in a fused backward group as its first
@@ -293,48 +293,5 @@ impl<T: Element> Adjoints<'_, T> {
             .iter_mut()
             .zip(&contribution[..n])
             .for_each(|(a, &c)| *a += c);
-    }
-}
-
-/// `∂(i)·adjoint` at each element of the block, from the partial derivative
-/// `partial(i)`, with the chain rule's strong zero (tested once for the
-/// block, as in the unfused kernels).
-#[inline(always)]
-fn product<T: Element>(out: &mut [T], adjoint: &[T], partial: impl Fn(usize) -> T) {
-    let n = adjoint.len();
-    let out = &mut out[..n];
-    let mut nan = false;
-    for (i, &g) in adjoint.iter().enumerate() {
-        let p = partial(i) * g;
-        out[i] = p;
-        nan |= p.is_nan();
-    }
-    if nan {
-        for (i, &g) in adjoint.iter().enumerate() {
-            out[i] = rules::chain(partial(i), g);
-        }
-    }
-}
-
-/// [`product`] for both arguments of a two-argument function at once, from
-/// `partials(i) = (∂₁, ∂₂)`.
-#[inline(always)]
-fn products<T: Element>(first: &mut [T], second: &mut [T], adjoint: &[T], partials: impl Fn(usize) -> (T, T)) {
-    let n = adjoint.len();
-    let (first, second) = (&mut first[..n], &mut second[..n]);
-    let mut nan = false;
-    for (i, &g) in adjoint.iter().enumerate() {
-        let (d1, d2) = partials(i);
-        let (p1, p2) = (d1 * g, d2 * g);
-        first[i] = p1;
-        second[i] = p2;
-        nan |= p1.is_nan() | p2.is_nan();
-    }
-    if nan {
-        for (i, &g) in adjoint.iter().enumerate() {
-            let (d1, d2) = partials(i);
-            first[i] = rules::chain(d1, g);
-            second[i] = rules::chain(d2, g);
-        }
     }
 }
