@@ -116,6 +116,12 @@ fn check(system: &str, what: &str, got: &[f64], want: &[f64]) {
 }
 
 fn report(workload: &str, n: usize, system: &str, stats: Stats, ops: Option<usize>) {
+    record(workload, n, system, stats, ops).print();
+}
+
+/// A result line's record: the time, and the time per operation when `ops`
+/// is given.
+fn record<'a>(workload: &'a str, n: usize, system: &'a str, stats: Stats, ops: Option<usize>) -> Record<'a> {
     let ns_per_op = ops.map(|ops| stats.median_s * 1e9 / ops as f64);
     Record {
         workload,
@@ -127,7 +133,6 @@ fn report(workload: &str, n: usize, system: &str, stats: Stats, ops: Option<usiz
         peak_rss_mb: None,
         note: None,
     }
-    .print();
 }
 
 fn w1_rosenbrock(config: &Config) {
@@ -858,26 +863,22 @@ fn w7_rosenbrock_tensor(config: &Config, own_process: bool) {
     );
     check("chainrule-tensor", "rosenbrock_tensor gradient", g.data(), &reference);
     let stats = measure(config.budget, gradient);
+    let line = record(
+        "rosenbrock_tensor",
+        n,
+        "chainrule-tensor",
+        stats,
+        Some(ROSENBROCK_OPS_PER_TERM * (n - 1)),
+    );
     if !own_process {
-        report(
-            "rosenbrock_tensor",
-            n,
-            "chainrule-tensor",
-            stats,
-            Some(ROSENBROCK_OPS_PER_TERM * (n - 1)),
-        );
+        line.print();
         return;
     }
     let (_, peak) = rss_mb();
     Record {
-        workload: "rosenbrock_tensor",
-        n,
-        system: "chainrule-tensor",
-        ns_per_op: Some(stats.median_s * 1e9 / (ROSENBROCK_OPS_PER_TERM * (n - 1)) as f64),
-        stats,
-        bytes_per_op: None,
         peak_rss_mb: Some(peak),
         note: Some(format!("peak RSS at start: {rss_at_start:.0} MB")),
+        ..line
     }
     .print();
 }

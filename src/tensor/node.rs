@@ -65,3 +65,13 @@ pub(super) struct Node<T: Element> {
     /// depends on (itself included), which keeps fused groups small.
     pub(super) deferred_depth: usize,
 }
+
+impl<T: Element> Node<T> {
+    /// Keeps the node's computed value: it is no longer deferred.
+    pub(super) fn store(&mut self, value: Array<T>) -> Rc<Array<T>> {
+        let value = Rc::new(value);
+        self.value = Some(Rc::clone(&value));
+        self.deferred_depth = 0;
+        value
+    }
+}

@@ -215,18 +215,15 @@ impl<T: Element> TensorTape<T> {
         shape: Vec<usize>,
         compute: impl FnOnce() -> Result<Array<T>, TensorError>,
     ) -> Result<Tensor<'_, T>, TensorError> {
-        let defer = self.fuses && {
+        let (defer, depth) = {
             let nodes = self.nodes.borrow();
-            fusion::elementwise(&nodes, &op, &parents, shape.iter().product())
+            let defer = self.fuses && fusion::elementwise(&nodes, &op, &parents, shape.iter().product());
+            (defer, parents.iter().map(|&p| nodes[p].deferred_depth).sum::<usize>())
         };
         if !defer {
             let value = compute()?;
             return Ok(self.push(op, parents, value));
         }
-        let depth: usize = {
-            let nodes = self.nodes.borrow();
-            parents.iter().map(|&p| nodes[p].deferred_depth).sum()
-        };
         if depth >= fusion::MOST_FUSED {
             // A long chain stores its arguments, so a fused group stays small.
             for &p in &parents {
@@ -236,16 +233,20 @@ impl<T: Element> TensorTape<T> {
         Ok(self.push_node(op, parents, shape, None))
     }
 
+    /// Records `op` on tensor `id` as a deferred view of its value (stored
+    /// now, if it was deferred), with the result's `shape`.
+    fn record_view(&self, op: TensorOp, id: usize, shape: Vec<usize>) -> Tensor<'_, T> {
+        self.value_of(id);
+        self.push_node(op, vec![id], shape, None)
+    }
+
     /// The value of tensor `id`, computed (and kept) if it was deferred.
     fn value_of(&self, id: usize) -> Rc<Array<T>> {
         if let Some(value) = &self.nodes.borrow()[id].value {
             return Rc::clone(value);
         }
-        let value = Rc::new(fusion::evaluate(&self.nodes.borrow(), id));
-        let mut nodes = self.nodes.borrow_mut();
-        nodes[id].value = Some(Rc::clone(&value));
-        nodes[id].deferred_depth = 0;
-        value
+        let value = fusion::evaluate(&self.nodes.borrow(), id);
+        self.nodes.borrow_mut()[id].store(value)
     }
 
     /// Computes and keeps every deferred value (for pictures that show values).
@@ -422,8 +423,7 @@ impl<T: Element> TensorTape<T> {
             }
             if fuse && let Some(fused) = fusion::backward(&nodes, id, &g, &consumers, &mut grads) {
                 if let Some(value) = fused.root_value {
-                    nodes[id].value = Some(Rc::new(value));
-                    nodes[id].deferred_depth = 0;
+                    nodes[id].store(value);
                 }
                 grads[id] = Some(g);
                 continue;
@@ -435,8 +435,7 @@ impl<T: Element> TensorTape<T> {
                 let strided = matches!(nodes[id].op, TensorOp::MatMul) && is_transpose_view(&nodes[p]);
                 if fusion::is_deferred(&nodes[p]) && !strided {
                     let value = fusion::evaluate(&nodes, p);
-                    nodes[p].value = Some(Rc::new(value));
-                    nodes[p].deferred_depth = 0;
+                    nodes[p].store(value);
                 }
             }
             let node = &nodes[id];
@@ -448,8 +447,7 @@ impl<T: Element> TensorTape<T> {
             let parent_grads = if let TensorOp::MatMul = node.op {
                 matmul_adjoints(&nodes, node, &g)?
             } else {
-                let stored = |p: &usize| nodes[*p].value.as_deref().expect("arguments were evaluated above");
-                let args: Vec<&Array<T>> = node.parents.iter().map(stored).collect();
+                let args: Vec<&Array<T>> = node.parents.iter().map(|&p| stored(&nodes[p])).collect();
                 let needs: Vec<bool> = node.parents.iter().map(|&p| nodes[p].requires_grad).collect();
                 local_backward(&node.op, &args, &needs, node.value.as_deref(), &g)?
             };
@@ -996,8 +994,7 @@ impl<'t, T: Element> Tensor<'t, T> {
         let len = shape.iter().try_fold(1usize, |len, &s| len.checked_mul(s));
         if self.tape.fuses && len == Some(self.tape.nodes.borrow()[self.id].len) {
             // The same buffer in another shape: read in place by fused kernels.
-            self.value();
-            return Ok(self.tape.push_node(TensorOp::Reshape, vec![self.id], shape, None));
+            return Ok(self.tape.record_view(TensorOp::Reshape, self.id, shape));
         }
         let value = self.value().reshape(shape)?;
         Ok(self.tape.push(TensorOp::Reshape, vec![self.id], value))
@@ -1012,10 +1009,9 @@ impl<'t, T: Element> Tensor<'t, T> {
         if self.tape.fuses && shape.len() >= 2 {
             // A view: a matrix product reads it through strides, anything
             // else stores it when it asks for its value.
-            self.value();
             let rank = shape.len();
             shape.swap(rank - 2, rank - 1);
-            return Ok(self.tape.push_node(TensorOp::Transpose, vec![self.id], shape, None));
+            return Ok(self.tape.record_view(TensorOp::Transpose, self.id, shape));
         }
         let value = self.value().transpose()?;
         Ok(self.tape.push(TensorOp::Transpose, vec![self.id], value))
@@ -1073,11 +1069,11 @@ impl<'t, T: Element> Tensor<'t, T> {
             axis < shape.len() && start <= end && end <= shape[axis] && shape[..axis].iter().all(|&s| s == 1);
         if self.tape.fuses && contiguous {
             // One run of the parent's buffer: read in place by fused kernels.
-            self.value();
             let mut sliced = shape;
             sliced[axis] = end - start;
-            let op = TensorOp::Slice { axis, start, end };
-            return Ok(self.tape.push_node(op, vec![self.id], sliced, None));
+            return Ok(self
+                .tape
+                .record_view(TensorOp::Slice { axis, start, end }, self.id, sliced));
         }
         let value = self.value().slice(axis, start, end)?;
         Ok(self
