@@ -206,7 +206,7 @@ impl std::error::Error for Error {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TapeLimit {
-    /// The node count: node indices have 31 bits, so one tape holds at most
+    /// The node count: node indices have 29 bits, so one tape holds at most
     /// [`MAX_NODES`](crate::reverse::MAX_NODES) nodes.
     Nodes(usize),
     /// The byte limit set with

@@ -192,20 +192,28 @@ fn constants_cost_nothing_on_the_tape() {
     assert_eq!(rec.len(), before);
     let y = x * c; // one binary op with a constant side: one node, one edge
     assert_eq!(rec.len(), before + 1);
-    assert_eq!(rec.tape_bytes(), 2 * 12, "input edge + one edge for x·c");
+    assert_eq!(rec.tape_bytes(), 4 + 12, "the input's edge + one stored edge for x·c");
     assert_eq!(rec.gradient(y).unwrap(), vec![c.value()]);
 }
 
 #[test]
-fn unary_and_binary_operations_cost_twelve_and_twenty_four_bytes() {
+fn edges_cost_four_bytes_and_partials_other_than_plus_or_minus_one_eight_more() {
     let rec = Recording::<f64>::new();
     let x = rec.input(2.0);
     let y = rec.input(3.0);
+    assert_eq!(rec.tape_bytes(), 2 * 4, "an input's edge to the sink stores no partial");
     let base = rec.tape_bytes();
     let s = x.sin();
-    assert_eq!(rec.tape_bytes() - base, 12);
-    let _ = s * y;
-    assert_eq!(rec.tape_bytes() - base, 36);
+    assert_eq!(rec.tape_bytes() - base, 12, "sin: one edge, one partial");
+    let p = s * y;
+    assert_eq!(rec.tape_bytes() - base, 36, "a product: two edges, two partials");
+    let q = p + x;
+    assert_eq!(rec.tape_bytes() - base, 44, "a sum: two edges of +1, no partial");
+    let r = -(q - y);
+    assert_eq!(rec.tape_bytes() - base, 56, "a difference (+1, -1) and a negation (-1)");
+    // The unit edges give the same gradient as the rule's partials would.
+    let gradient = rec.gradient(r).unwrap();
+    assert_eq!(gradient, vec![-(2f64.cos() * 3.0 + 1.0), -(2f64.sin() - 1.0)]);
 }
 
 #[test]

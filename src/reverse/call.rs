@@ -4,6 +4,8 @@
 
 use std::rc::Rc;
 
+use crate::reverse::tape::Position;
+
 /// A vector-Jacobian or Jacobian-vector product of one recorded call: the
 /// outputs' adjoints to the arguments' adjoints, or the arguments' tangents
 /// to the outputs' tangents.
@@ -18,8 +20,9 @@ pub(crate) struct Call<T> {
     pub first_output: u32,
     /// Number of outputs.
     pub outputs: u32,
-    /// The first output node's edge (each output has one).
-    pub first_edge: usize,
+    /// Where the first output node's edge is (each output has one, a zero
+    /// edge with no stored partial).
+    pub first_edge: Position,
     /// The argument nodes, in order; 0 (the sink) for a constant argument.
     pub arguments: Vec<u32>,
     /// Adjoints of the outputs to adjoints of the arguments.
@@ -43,10 +46,18 @@ impl<T> Call<T> {
             name,
             first_output: 0,
             outputs,
-            first_edge: 0,
+            first_edge: Position::default(),
             arguments,
             vjp,
             jvp,
+        }
+    }
+
+    /// Where the edge after the outputs' edges is.
+    pub(crate) fn after_outputs(&self) -> Position {
+        Position {
+            edge: self.first_edge.edge + self.outputs as usize,
+            partial: self.first_edge.partial,
         }
     }
 

@@ -20,14 +20,14 @@
 
 use crate::error::{Error, Result};
 use crate::reverse::call::Call;
-use crate::reverse::tape::Tape;
+use crate::reverse::tape::{Position, Tape};
 use crate::reverse::thread_tape::{TapeScalar, with_tape};
 
 /// What a sweep over a tape with calls needs to know of the tape, read once.
 struct Layout<T> {
     generation: u32,
     nodes: u32,
-    edges: usize,
+    end: Position,
     calls: Vec<Call<T>>,
 }
 
@@ -37,7 +37,7 @@ fn layout<T: TapeScalar>(generation: u32) -> Layout<T> {
     with_tape(|tape: &mut Tape<T>| Layout {
         generation,
         nodes: tape.node_count(),
-        edges: tape.edge_count(),
+        end: tape.end(),
         calls: tape.calls.clone(),
     })
 }
@@ -63,11 +63,11 @@ pub(crate) fn backward<T: TapeScalar, const K: usize>(generation: u32, seeds: &[
             blocks[node as usize][k] += seed[k];
         }
     }
-    let (mut end, mut last_node) = (layout.edges, layout.nodes as usize - 1);
+    let (mut end, mut last_node) = (layout.end, layout.nodes as usize - 1);
     for call in layout.calls.iter().rev() {
         // Every node after the call's outputs is swept, so their adjoints are final.
-        let after_outputs = call.first_edge + call.outputs as usize;
-        with_tape(|tape: &mut Tape<T>| tape.backward_block_span(&mut blocks, after_outputs..end, last_node));
+        let after_outputs = call.after_outputs();
+        with_tape(|tape: &mut Tape<T>| tape.backward_block_span(&mut blocks, after_outputs, end, last_node));
         for k in 0..K {
             let adjoints: Vec<T> = blocks[call.output_nodes()].iter().map(|block| block[k]).collect();
             if T::all_zero(&adjoints) {
@@ -83,7 +83,7 @@ pub(crate) fn backward<T: TapeScalar, const K: usize>(generation: u32, seeds: &[
         end = call.first_edge;
         last_node = call.first_output as usize - 1;
     }
-    with_tape(|tape: &mut Tape<T>| tape.backward_block_span(&mut blocks, 0..end, last_node));
+    with_tape(|tape: &mut Tape<T>| tape.backward_block_span(&mut blocks, Position::default(), end, last_node));
     blocks[0] = [T::zero(); K];
     Ok(blocks)
 }
@@ -102,11 +102,11 @@ pub(crate) fn forward<T: TapeScalar, const K: usize>(generation: u32, seeds: &[(
     for &(node, seed) in seeds {
         blocks[node as usize] = seed;
     }
-    let (mut start, mut node_before) = (0, 0);
+    let (mut start, mut node_before) = (Position::default(), 0);
     // `k` picks one lane of every node's block: no single slice to iterate.
     #[allow(clippy::needless_range_loop)]
     for call in &layout.calls {
-        with_tape(|tape: &mut Tape<T>| tape.forward_block_span(&mut blocks, start..call.first_edge, node_before));
+        with_tape(|tape: &mut Tape<T>| tape.forward_block_span(&mut blocks, start, call.first_edge, node_before));
         for k in 0..K {
             // A constant argument is the sink, whose tangent is 0.
             let tangents: Vec<T> = call.arguments.iter().map(|&a| blocks[a as usize][k]).collect();
@@ -124,10 +124,10 @@ pub(crate) fn forward<T: TapeScalar, const K: usize>(generation: u32, seeds: &[(
                 blocks[node][k] = tangent;
             }
         }
-        start = call.first_edge + call.outputs as usize;
+        start = call.after_outputs();
         node_before = call.output_nodes().end - 1;
     }
-    with_tape(|tape: &mut Tape<T>| tape.forward_block_span(&mut blocks, start..layout.edges, node_before));
+    with_tape(|tape: &mut Tape<T>| tape.forward_block_span(&mut blocks, start, layout.end, node_before));
     Ok(blocks)
 }
 

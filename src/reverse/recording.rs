@@ -34,8 +34,9 @@ thread_local! {
 /// and the other functions make. A recording that would grow past it stops
 /// recording and returns [`Error::TapeFull`] with [`TapeLimit::Bytes`].
 ///
-/// The bytes counted are the edges (12 per unary and 24 per binary operation
-/// for `f64`); tracing and the sweep's buffer of one value per node come on
+/// The bytes counted are the edges' storage (for `f64`: 4 bytes per edge and
+/// 8 per partial that is not exactly ±1, so 12 for `sin`, 24 for a product, 8
+/// for a sum); tracing and the sweep's buffer of one value per node come on
 /// top. Without a limit a tape grows until it has
 /// [`MAX_NODES`](crate::reverse::MAX_NODES) nodes or the allocator refuses
 /// more memory, and either is also [`Error::TapeFull`], not an abort.
@@ -209,10 +210,10 @@ impl<T: TapeScalar> Recording<T> {
         self.len() == 0
     }
 
-    /// Bytes of tape this recording holds (partials and parent indices).
+    /// Bytes of tape this recording holds: a parent index per edge, and the
+    /// partials that are not exactly ±1 or 0 (those are flags on the index).
     pub fn tape_bytes(&self) -> usize {
-        self.with_active(|tape| tape.edge_count() * Tape::<T>::BYTES_PER_EDGE)
-            .unwrap_or(0)
+        self.with_active(|tape| tape.used_bytes()).unwrap_or(0)
     }
 
     /// Bytes of tape allocated on this thread for `T`, including room kept

@@ -6,18 +6,25 @@
 //!   single edge points here with partial 0, so every node has at least one
 //!   edge and the sweeps need no special case for inputs.
 //! - Each recorded node `i ≥ 1` owns one edge per non-constant argument, stored
-//!   contiguously in recording order: `partials[e]` is `∂v_i/∂v_parent`, and
-//!   `parents[e]` the parent's index, with [`FIRST`] set on the node's first
-//!   edge. That flag is all a sweep needs to know where nodes begin, so a
-//!   unary operation costs 12 bytes (f64 partial + u32 index) and a binary one
-//!   24, with no per-node header.
+//!   contiguously in recording order: `parents[e]` holds the parent's index
+//!   and, in its top bits, [`FIRST`] on the node's first edge and the edge's
+//!   *kind*. Most partials are not numbers worth storing: `+1` (sums), `−1`
+//!   (differences, negation) and `0` (an input's edge to the sink) are kinds
+//!   of their own, and only the other partials go to `partials`, in edge
+//!   order. A sweep walks both arrays with two cursors. So a sum costs 8
+//!   bytes, a negation 4, and a product 24 (two f64 partials, two u32
+//!   indices), with no per-node header; the flag is all a sweep needs to
+//!   know where nodes begin.
 //! - Sweeps are plain loops over these arrays, backward for adjoints and
-//!   forward for tangents: no recursion, whatever the graph's depth.
+//!   forward for tangents: no recursion, whatever the graph's depth. A unit
+//!   edge adds or subtracts without a multiplication, a zero edge is
+//!   skipped: exactly the strong-zero chain rule's `±1·a` and `0·a`.
+//! - Recording checks one bound per operation: the edges may grow up to
+//!   `edge_limit` without looking at capacities or the node limit, which
+//!   the cold path that sets it has already taken into account.
 //!
 //! With tracing on (for the graph module), each node also keeps its operation
 //! and primal value.
-
-use std::ops::Range;
 
 use crate::Real;
 use crate::custom::erased::Shared;
@@ -27,10 +34,49 @@ use crate::rules::{Binary, Unary, chain};
 
 /// Set on the first edge of each node.
 pub(crate) const FIRST: u32 = 1 << 31;
+/// The bits of an edge that give its kind.
+const KIND: u32 = 3 << 29;
+/// An edge whose partial is the next one in `partials`.
+const STORED: u32 = 0;
+/// An edge whose partial is exactly `+1` (not stored).
+const PLUS: u32 = 1 << 29;
+/// An edge whose partial is exactly `−1` (not stored).
+const MINUS: u32 = 2 << 29;
+/// An edge whose partial is exactly 0 (not stored): an input's or a custom
+/// call's output's edge to the sink, along which nothing flows. Only those
+/// edges have it, so the backward sweep may add along it into the sink,
+/// whose adjoint is dropped.
+const ZERO: u32 = 3 << 29;
 /// Extracts the parent index from an edge.
-pub(crate) const INDEX: u32 = FIRST - 1;
-/// The most nodes one tape holds (node indices use 31 bits).
+pub(crate) const INDEX: u32 = (1 << 29) - 1;
+/// The most nodes one tape holds (node indices use 29 bits).
 pub const MAX_NODES: usize = INDEX as usize;
+
+/// The kind of an edge with this partial: a unit kind for exactly ±1,
+/// otherwise stored. Only primitive floats are sorted (for composite numbers
+/// a part that comparisons ignore may differ); a partial that is a literal
+/// ±1 in the rule folds to its kind.
+#[inline(always)]
+fn kind_of<T: Real>(partial: T) -> u32 {
+    if !T::PRIMITIVE {
+        STORED
+    } else if partial == T::one() {
+        PLUS
+    } else if partial == -T::one() {
+        MINUS
+    } else {
+        STORED
+    }
+}
+
+/// A place on the tape between two edges: how many edges, and how many
+/// stored partials, come before it. Sweeps over part of a tape (between
+/// custom calls) start and end at these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Position {
+    pub edge: usize,
+    pub partial: usize,
+}
 
 /// What produced a node; kept only while tracing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +94,21 @@ pub enum NodeOp {
     /// ([`VectorRule`](crate::custom::VectorRule)), by name: traced for the
     /// error message, not replayable.
     Custom(&'static str),
+}
+
+impl NodeOp {
+    /// Whether the operation's partials are the same numbers whatever its
+    /// arguments (`−x`, `x + y`, `x − y`): the rule's ±1, which the
+    /// recording sorts into unit edges at no cost once inlined. Other
+    /// partials are stored without being looked at, so the hot path pays
+    /// no comparison for them.
+    #[inline(always)]
+    fn has_constant_partials(self) -> bool {
+        matches!(
+            self,
+            NodeOp::Unary(Unary::Neg) | NodeOp::Binary(Binary::Add | Binary::Sub)
+        )
+    }
 }
 
 /// Per-node operation and value, and which arguments were constants.
@@ -165,8 +226,17 @@ impl<T> std::ops::Deref for TraceArgs<T> {
 
 /// A flat Wengert list. See the module docs for the layout.
 pub struct Tape<T> {
+    /// The stored partials, in edge order (unit and zero edges have none).
     partials: Vec<T>,
+    /// One per edge: parent index, kind and [`FIRST`] flag.
     parents: Vec<u32>,
+    /// Edges may be appended without a check while `parents.len()` stays
+    /// within this: it is at most the room in `parents`, at most the room in
+    /// `partials` counted from `parents.len()` (an edge stores at most one
+    /// partial), and keeps the node count below [`MAX_NODES`] (a node has at
+    /// least one edge). Only [`make_room`](Self::make_room) raises it, and
+    /// `restart` resets it to 0.
+    edge_limit: usize,
     /// Number of nodes, the sink included.
     nodes: u32,
     /// Indices of the input nodes, in creation order.
@@ -195,6 +265,7 @@ impl<T> Tape<T> {
         Tape {
             partials: Vec::new(),
             parents: Vec::new(),
+            edge_limit: 0,
             nodes: 1,
             inputs: Vec::new(),
             generation: 0,
@@ -277,6 +348,7 @@ impl<T: Real> Tape<T> {
         }
         self.partials.clear();
         self.parents.clear();
+        self.edge_limit = 0;
         self.inputs.clear();
         self.nodes = 1;
         self.generation = generation;
@@ -304,16 +376,31 @@ impl<T: Real> Tape<T> {
     }
 
     /// Number of recorded edges (one per non-constant argument).
+    #[cfg(test)]
     pub(crate) fn edge_count(&self) -> usize {
         self.parents.len()
     }
 
-    /// Bytes held per recorded edge (partial + parent index).
-    pub(crate) const BYTES_PER_EDGE: usize = std::mem::size_of::<T>() + std::mem::size_of::<u32>();
+    /// Bytes of one stored partial and of one edge's parent index.
+    const PARTIAL_BYTES: usize = std::mem::size_of::<T>();
+    const INDEX_BYTES: usize = std::mem::size_of::<u32>();
+
+    /// Bytes of tape in use: an index per edge and the stored partials.
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.parents.len() * Self::INDEX_BYTES + self.partials.len() * Self::PARTIAL_BYTES
+    }
 
     /// Bytes of edge storage allocated, used or not.
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.partials.capacity() * std::mem::size_of::<T>() + self.parents.capacity() * std::mem::size_of::<u32>()
+        self.partials.capacity() * Self::PARTIAL_BYTES + self.parents.capacity() * Self::INDEX_BYTES
+    }
+
+    /// Where the tape ends now.
+    pub(crate) fn end(&self) -> Position {
+        Position {
+            edge: self.parents.len(),
+            partial: self.partials.len(),
+        }
     }
 
     /// Bytes of edge storage held by suspended (outer) recordings.
@@ -346,6 +433,21 @@ impl<T: Real> Tape<T> {
         }
     }
 
+    /// The node to record an edge to for the argument `(index, generation)`:
+    /// its own if it belongs to this recording, otherwise (the recording
+    /// then reports [`Error::ForeignVariable`]) the sink. So every edge on
+    /// the tape leads to an earlier node of the same tape, which the
+    /// backward sweep relies on.
+    #[inline(always)]
+    fn own(&mut self, (index, generation): (u32, u32)) -> u32 {
+        if generation == self.generation {
+            index
+        } else {
+            self.foreign();
+            0
+        }
+    }
+
     #[cold]
     fn foreign(&mut self) {
         assert!(
@@ -360,24 +462,57 @@ impl<T: Real> Tape<T> {
     /// 0 (the sink) when the tape is full, which the recording then reports.
     #[inline(always)]
     fn open_node(&mut self, edges: usize) -> u32 {
-        if !self.room_for_node(edges) {
+        if !self.room_for(edges) {
             return 0;
         }
         self.nodes += 1;
         self.nodes - 1
     }
 
-    /// Whether one more node with `edges` edges fits: below the node limit,
-    /// and both edge arrays with room for `edges` more (growing them if
-    /// needed). Reports [`Error::TapeFull`] when not.
+    /// Whether a node with `edges` edges fits: the one check of the hot
+    /// path (see [`Tape::edge_limit`]), with [`make_room`](Self::make_room)
+    /// behind it.
     #[inline(always)]
-    fn room_for_node(&mut self, edges: usize) -> bool {
+    fn room_for(&mut self, edges: usize) -> bool {
+        self.parents.len() + edges <= self.edge_limit || self.make_room(edges)
+    }
+
+    /// Makes room for a node with `edges` edges, growing the arrays if
+    /// needed, and sets [`Tape::edge_limit`] anew. Reports
+    /// [`Error::TapeFull`] and returns false when the node limit, the byte
+    /// limit or the allocator refuses.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, edges: usize) -> bool {
         if self.nodes as usize >= MAX_NODES {
             self.full(TapeLimit::Nodes(MAX_NODES));
             return false;
         }
-        let len = self.parents.len();
-        self.has_room(len, edges) || (self.grow(edges) && self.has_room(len, edges))
+        // Under a byte limit each array takes its share of what is left: an
+        // index per edge and (at most) a partial per edge.
+        let per_edge = Self::INDEX_BYTES + Self::PARTIAL_BYTES;
+        let partial_budget = self
+            .max_bytes
+            .saturating_sub(self.parents.capacity() * Self::INDEX_BYTES);
+        let share = (Self::PARTIAL_BYTES, per_edge);
+        if let Err(limit) = grow(&mut self.partials, edges, partial_budget, share, self.max_bytes) {
+            self.full(limit);
+            return false;
+        }
+        let index_budget = self
+            .max_bytes
+            .saturating_sub(self.partials.capacity() * Self::PARTIAL_BYTES);
+        let share = (Self::INDEX_BYTES, per_edge);
+        if let Err(limit) = grow(&mut self.parents, edges, index_budget, share, self.max_bytes) {
+            self.full(limit);
+            return false;
+        }
+        let nodes_left = MAX_NODES - self.nodes as usize;
+        let room = (self.parents.capacity() - self.parents.len())
+            .min(self.partials.capacity() - self.partials.len())
+            .min(nodes_left.max(edges));
+        self.edge_limit = self.parents.len() + room;
+        true
     }
 
     /// Reports that the recording needs more nodes than a tape holds.
@@ -394,91 +529,61 @@ impl<T: Real> Tape<T> {
         });
     }
 
-    /// Makes room for `additional` more edges: doubling, capped by the byte
-    /// limit, then a smaller step if the allocator refuses the doubling.
-    /// Reports [`Error::TapeFull`] and returns false when no room is left, so
-    /// a recording too large for memory is an error, not an abort.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self, additional: usize) -> bool {
-        let len = self.parents.len();
-        let needed = len + additional; // at most MAX_NODES · 3: no overflow
-        let most = self.max_bytes / Self::BYTES_PER_EDGE;
-        if needed > most {
-            self.full(TapeLimit::Bytes(self.max_bytes));
-            return false;
-        }
-        let capacity = self.parents.capacity().min(self.partials.capacity());
-        let doubled = capacity.saturating_mul(2).max(needed).max(64).min(most);
-        let modest = (capacity + capacity / 8).max(needed).min(most);
-        for target in [doubled, modest] {
-            let parents = self.parents.try_reserve_exact(target - self.parents.len());
-            let partials = self.partials.try_reserve_exact(target - self.partials.len());
-            if parents.is_ok() && partials.is_ok() {
-                return true;
-            }
-        }
-        self.full(TapeLimit::OutOfMemory {
-            bytes: needed.saturating_mul(Self::BYTES_PER_EDGE),
-        });
-        false
-    }
-
     /// Appends one edge; the node was opened with room for it.
     #[inline(always)]
     fn edge(&mut self, parent: u32, partial: T, first: bool) {
-        self.parents.push(if first { parent | FIRST } else { parent });
-        self.partials.push(partial);
+        let kind = kind_of(partial);
+        self.parents.push(parent | kind | if first { FIRST } else { 0 });
+        if kind == STORED {
+            self.partials.push(partial);
+        }
     }
 
     /// Opens a node with `K` edges (the first flagged) and returns its index,
     /// or 0 (the sink) when the tape is full: the recording hot path, one
-    /// capacity check for both arrays.
+    /// bound check for both arrays and the node count.
+    /// `sorted` says whether to sort the partials into kinds (see
+    /// [`NodeOp::has_constant_partials`]); otherwise all are stored.
     #[inline(always)]
-    fn push_node<const K: usize>(&mut self, edges: [(u32, T); K]) -> u32 {
-        if !self.room_for_node(K) {
+    fn push_node<const K: usize>(&mut self, edges: [(u32, T); K], sorted: bool) -> u32 {
+        if !self.room_for(K) {
             return 0;
         }
         let index = self.nodes;
-        let len = self.parents.len();
-        // SAFETY: both arrays hold exactly `len` elements (the invariant on
-        // `has_room`: they only ever change length together) and have room
-        // for `K` more (`room_for_node` just returned true only once
-        // `has_room(len, K)` held, and nothing touched the arrays since);
-        // every slot up to `len + K` is written before `set_len`, and the
+        let (len, stored) = (self.parents.len(), self.partials.len());
+        let mut kept = 0;
+        // SAFETY: `room_for(K)` held, so `len + K <= edge_limit`; by the
+        // invariant of `edge_limit` (set by `make_room` from the capacities,
+        // after which each edge adds one index and at most one partial, and
+        // reset by `restart` whenever the arrays are emptied or replaced),
+        // `parents` has room for `K` more indices after `len` and `partials`
+        // room for `K` more after `stored`, so slot `stored + kept` with
+        // `kept < K` is within it. Every index slot up to `len + K` and every
+        // partial up to `stored + kept` is written before `set_len`, and the
         // elements are plain `Copy` data.
         unsafe {
             let parents = self.parents.as_mut_ptr().add(len);
-            let partials = self.partials.as_mut_ptr().add(len);
+            let partials = self.partials.as_mut_ptr().add(stored);
             for (k, (parent, partial)) in edges.into_iter().enumerate() {
-                parents.add(k).write(if k == 0 { parent | FIRST } else { parent });
-                partials.add(k).write(partial);
+                let kind = if sorted { kind_of(partial) } else { STORED };
+                parents.add(k).write(parent | kind | if k == 0 { FIRST } else { 0 });
+                if kind == STORED {
+                    partials.add(kept).write(partial);
+                    kept += 1;
+                }
             }
             self.parents.set_len(len + K);
-            self.partials.set_len(len + K);
+            self.partials.set_len(stored + kept);
         }
         self.nodes += 1;
         index
-    }
-
-    /// Whether both edge arrays have room for `k` more edges after `len`.
-    ///
-    /// Invariant: `parents` and `partials` always hold the same number of
-    /// elements. They are private to this module, and every method here that
-    /// changes their length changes both alike (`edge`, `push_node` push to
-    /// both; `restart` clears or replaces both), so `len`, read from
-    /// `parents`, is the length of `partials` too.
-    #[inline(always)]
-    fn has_room(&self, len: usize, k: usize) -> bool {
-        debug_assert_eq!(self.partials.len(), len, "the edge arrays differ in length");
-        self.parents.capacity() - len >= k && self.partials.capacity() - len >= k
     }
 
     /// Records a new input with the given value.
     pub(crate) fn record_input(&mut self, value: T) -> u32 {
         let index = self.open_node(1);
         if index != 0 {
-            self.edge(0, T::zero(), true);
+            self.parents.push(ZERO | FIRST);
             self.inputs.push(index);
             self.log(NodeOp::Input, value, TraceArgs::none());
         }
@@ -495,8 +600,8 @@ impl<T: Real> Tape<T> {
         op: NodeOp,
         args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
-        self.check(parent.1);
-        let index = self.push_node([(parent.0, partial)]);
+        let parent = self.own(parent);
+        let index = self.push_node([(parent, partial)], op.has_constant_partials());
         if index != 0 && self.trace.is_some() {
             self.log(op, value, args());
         }
@@ -506,11 +611,15 @@ impl<T: Real> Tape<T> {
     /// Records `op` applied to two nodes.
     #[inline(always)]
     pub(crate) fn record_2(&mut self, a: (u32, u32), da: T, b: (u32, u32), db: T, value: T, op: NodeOp) -> u32 {
-        self.check(a.1);
-        self.check(b.1);
-        let index = self.push_node([(a.0, da), (b.0, db)]);
+        // One branch for both arguments.
+        let (a, b) = if (a.1 ^ self.generation) | (b.1 ^ self.generation) != 0 {
+            (self.own(a), self.own(b))
+        } else {
+            (a.0, b.0)
+        };
+        let index = self.push_node([(a, da), (b, db)], op.has_constant_partials());
         if index != 0 && self.trace.is_some() {
-            self.log(op, value, TraceArgs::new(&[Arg::Node(a.0), Arg::Node(b.0)]));
+            self.log(op, value, TraceArgs::new(&[Arg::Node(a), Arg::Node(b)]));
         }
         index
     }
@@ -524,12 +633,10 @@ impl<T: Real> Tape<T> {
         op: NodeOp,
         args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
-        for &(_, generation, _) in edges {
-            self.check(generation);
-        }
         let index = self.open_node(edges.len());
         if index != 0 {
-            for (k, &(parent, _, partial)) in edges.iter().enumerate() {
+            for (k, &(parent, generation, partial)) in edges.iter().enumerate() {
+                let parent = self.own((parent, generation));
                 self.edge(parent, partial, k == 0);
             }
             if self.trace.is_some() {
@@ -602,42 +709,44 @@ impl<T: Real> Tape<T> {
         for (node, seed) in seeds {
             work[node as usize] += seed;
         }
+        let (parents, partials) = (&self.parents[..], &self.partials[..]);
+        let work = &mut work[..];
         // Node by node from the last: a node's adjoint is final once every
         // later node has been swept, and its edges are the run of edges ending
-        // at the one flagged FIRST.
-        let mut edge = self.parents.len();
+        // at the one flagged FIRST. `stored` counts the partials not yet passed.
+        let mut edge = parents.len();
+        let mut stored = partials.len();
         let mut node = self.nodes as usize - 1;
         while edge > 0 {
+            // There are as many FIRST edges as nodes after the sink, so while
+            // edges remain, `node` is a node with edges.
             let adjoint = work[node];
             node -= 1;
             if adjoint.is_zero() {
                 // Nothing flows back: skip this node's edges.
                 loop {
                     edge -= 1;
-                    if self.parents[edge] & FIRST != 0 {
-                        break;
-                    }
-                }
-            } else if adjoint.is_plain_finite() {
-                // A finite adjoint times any partial is already the strong-zero product.
-                loop {
-                    edge -= 1;
-                    let parent = self.parents[edge];
-                    work[(parent & INDEX) as usize] += self.partials[edge] * adjoint;
+                    let parent = parents[edge];
+                    stored -= usize::from(parent & KIND == STORED);
                     if parent & FIRST != 0 {
                         break;
                     }
                 }
-            } else {
-                loop {
-                    edge -= 1;
-                    let parent = self.parents[edge];
-                    work[(parent & INDEX) as usize] += chain(self.partials[edge], adjoint);
-                    if parent & FIRST != 0 {
-                        break;
-                    }
-                }
+                continue;
             }
+            // A finite adjoint times any partial is already the strong-zero
+            // product; otherwise each stored partial goes through `chain`.
+            // SAFETY: `work` has one slot per node (resized above), `edge`
+            // follows the last edge of node `node + 1`, and `stored` counts
+            // the stored edges before `edge` (all the partials at the start,
+            // one fewer for each stored edge passed).
+            (edge, stored) = unsafe {
+                if adjoint.is_plain_finite() {
+                    pull_node::<T, false>(parents, partials, work, edge, stored, adjoint)
+                } else {
+                    pull_node::<T, true>(parents, partials, work, edge, stored, adjoint)
+                }
+            };
         }
         // The sink collects the inputs' zero contributions; it has no adjoint.
         work[0] = T::zero();
@@ -653,12 +762,21 @@ impl<T: Real> Tape<T> {
             work[node as usize] += seed;
         }
         let mut node = 0usize;
-        for (&parent, &partial) in self.parents.iter().zip(self.partials.iter()) {
+        let mut stored = 0usize;
+        for &parent in &self.parents {
             if parent & FIRST != 0 {
                 node += 1;
             }
             let incoming = work[(parent & INDEX) as usize];
-            work[node] += chain(partial, incoming);
+            match parent & KIND {
+                STORED => {
+                    work[node] += chain(self.partials[stored], incoming);
+                    stored += 1;
+                }
+                PLUS => work[node] += incoming,
+                MINUS => work[node] -= incoming,
+                _ => {}
+            }
         }
     }
 
@@ -672,27 +790,35 @@ impl<T: Real> Tape<T> {
         for &(node, seed) in seeds {
             blocks[node as usize] = seed;
         }
-        self.forward_block_span(blocks, 0..self.parents.len(), 0);
+        self.forward_block_span(blocks, Position::default(), self.end(), 0);
     }
 
-    /// The forward block sweep over the edges in `edges`, which begin at a
-    /// node's first edge; `node` is the index of the node before that one.
+    /// The forward block sweep over the edges from `from` to `to`; `from`
+    /// is a node's first edge, and `node` the index of the node before it.
     pub(crate) fn forward_block_span<const K: usize>(
         &self,
         blocks: &mut [[T; K]],
-        edges: Range<usize>,
+        from: Position,
+        to: Position,
         mut node: usize,
     ) {
-        let (parents, partials) = (&self.parents[edges.clone()], &self.partials[edges]);
-        for (&parent, &partial) in parents.iter().zip(partials) {
+        let mut stored = from.partial;
+        for &parent in &self.parents[from.edge..to.edge] {
             if parent & FIRST != 0 {
                 node += 1;
             }
             let incoming = blocks[(parent & INDEX) as usize];
-            if partial.is_zero() || T::all_zero(&incoming) {
+            let kind = parent & KIND;
+            let partial = if kind == STORED {
+                stored += 1;
+                self.partials[stored - 1]
+            } else {
+                T::zero()
+            };
+            if kind == ZERO || T::all_zero(&incoming) {
                 continue;
             }
-            add_scaled(&mut blocks[node], partial, &incoming);
+            add_along(&mut blocks[node], kind, partial, &incoming);
         }
     }
 
@@ -706,29 +832,36 @@ impl<T: Real> Tape<T> {
                 blocks[node as usize][k] += seed[k];
             }
         }
-        self.backward_block_span(blocks, 0..self.parents.len(), self.nodes as usize - 1);
+        self.backward_block_span(blocks, Position::default(), self.end(), self.nodes as usize - 1);
         blocks[0] = [T::zero(); K];
     }
 
-    /// The backward block sweep over the edges in `edges`, which end at a
-    /// node's last edge; `node` is the index of that node.
+    /// The backward block sweep over the edges from `from` to `to`; `to`
+    /// follows the last edge of node `node`.
     pub(crate) fn backward_block_span<const K: usize>(
         &self,
         blocks: &mut [[T; K]],
-        edges: Range<usize>,
+        from: Position,
+        to: Position,
         mut node: usize,
     ) {
-        let mut edge = edges.end;
-        while edge > edges.start {
+        let (mut edge, mut stored) = (to.edge, to.partial);
+        while edge > from.edge {
             let adjoint = blocks[node];
             node -= 1;
             let flowing = !T::all_zero(&adjoint);
             loop {
                 edge -= 1;
                 let parent = self.parents[edge];
-                let partial = self.partials[edge];
-                if flowing && !partial.is_zero() {
-                    add_scaled(&mut blocks[(parent & INDEX) as usize], partial, &adjoint);
+                let kind = parent & KIND;
+                let partial = if kind == STORED {
+                    stored -= 1;
+                    self.partials[stored]
+                } else {
+                    T::zero()
+                };
+                if flowing && kind != ZERO {
+                    add_along(&mut blocks[(parent & INDEX) as usize], kind, partial, &adjoint);
                 }
                 if parent & FIRST != 0 {
                     break;
@@ -744,28 +877,28 @@ impl<T: Real> Tape<T> {
 
     /// Records the `values.len()` outputs of the custom vector function
     /// `name` of `arguments` (`(node, generation)`, node 0 for a constant) as
-    /// new nodes, each with one edge to the sink like an input: the sweeps
-    /// stop before these edges and run the call's callback instead. Returns
-    /// the first output's node and edge, or `None` when the tape is full (the
-    /// recording then reports it). The caller adds the [`Call`] to
-    /// [`Tape::calls`].
+    /// new nodes, each with one zero edge to the sink like an input: the
+    /// sweeps stop before these edges and run the call's callback instead.
+    /// Returns the first output's node and where its edge is, or `None` when
+    /// the tape is full (the recording then reports it). The caller adds the
+    /// [`Call`] to [`Tape::calls`].
     pub(crate) fn record_outputs(
         &mut self,
         name: &'static str,
         arguments: &[(u32, u32)],
         values: &[T],
-    ) -> Option<(u32, usize)> {
+    ) -> Option<(u32, Position)> {
         for &(node, generation) in arguments {
             if node != 0 {
                 self.check(generation);
             }
         }
-        let first = (self.nodes, self.parents.len());
+        let first = (self.nodes, self.end());
         for &value in values {
             if self.open_node(1) == 0 {
                 return None;
             }
-            self.edge(0, T::zero(), true);
+            self.parents.push(ZERO | FIRST);
             self.log(NodeOp::Custom(name), value, TraceArgs::none());
         }
         Some(first)
@@ -782,20 +915,132 @@ impl<T: Real> Tape<T> {
     }
 }
 
-/// `target += partial · incoming`, lane by lane, with the strong zero of
-/// [`chain`]. A finite nonzero partial times anything is already the
-/// strong-zero product, so that case is a plain loop the compiler vectorizes.
+/// Adds the contributions of one node with adjoint `adjoint` to its
+/// parents' adjoints in `work`: its edges are the ones before `edge` back
+/// to the one flagged [`FIRST`], and its stored partials the ones before
+/// `stored`. Returns both cursors moved past the node. `STRONG` sends each
+/// stored partial through [`chain`] (for an adjoint that is not finite);
+/// unit edges add `±adjoint`, which is what `chain(±1, adjoint)` is. A zero
+/// edge (which leads to the sink, whose adjoint is dropped) adds `−adjoint`
+/// there, as it carries the `MINUS` bit.
+///
+/// # Safety
+/// `parents` and `partials` are a tape's arrays and `work` has one slot per
+/// node of that tape; `edge` is 0 or follows the last edge of a node, which
+/// is below `work.len()`, and `stored` counts the stored edges before
+/// `edge`. The tape's invariants (see [`Tape`]) then keep every index in
+/// bounds: the node's run of edges ends at a `FIRST` edge at or after 0,
+/// each of its edges leads to an earlier node, and each stored edge before
+/// `edge` has its partial before `stored`.
 #[inline(always)]
-fn add_scaled<T: Real, const K: usize>(target: &mut [T; K], partial: T, incoming: &[T; K]) {
-    if partial.is_plain_finite() && !partial.is_zero() {
-        for (t, &x) in target.iter_mut().zip(incoming) {
-            *t += partial * x;
-        }
-    } else {
-        for (t, &x) in target.iter_mut().zip(incoming) {
-            *t += chain(partial, x);
+unsafe fn pull_node<T: Real, const STRONG: bool>(
+    parents: &[u32],
+    partials: &[T],
+    work: &mut [T],
+    mut edge: usize,
+    mut stored: usize,
+    adjoint: T,
+) -> (usize, usize) {
+    loop {
+        edge -= 1;
+        debug_assert!(edge < parents.len());
+        // SAFETY: the run of edges ends at a FIRST edge, and edge 0 is one,
+        // so `edge` stays in `0..parents.len()` (the caller's contract).
+        let parent = unsafe { *parents.get_unchecked(edge) };
+        let contribution = if parent & KIND == STORED {
+            stored -= 1;
+            debug_assert!(stored < partials.len());
+            // SAFETY: this edge is stored and before the cursor, so its
+            // partial is at `stored`, below `partials.len()`.
+            let partial = unsafe { *partials.get_unchecked(stored) };
+            if STRONG {
+                chain(partial, adjoint)
+            } else {
+                partial * adjoint
+            }
+        } else if parent & MINUS != 0 {
+            -adjoint
+        } else {
+            adjoint
+        };
+        let target = (parent & INDEX) as usize;
+        debug_assert!(target < work.len());
+        // SAFETY: an edge leads to an earlier node of the same tape (the
+        // invariant kept by `Tape::own` and the recording functions), and
+        // `work` has a slot for every node.
+        unsafe { *work.get_unchecked_mut(target) += contribution };
+        if parent & FIRST != 0 {
+            return (edge, stored);
         }
     }
+}
+
+/// `target += partial · incoming`, lane by lane, with the strong zero of
+/// [`chain`], for an edge of kind `kind` (not [`ZERO`]); `partial` is read
+/// only for a stored one. A finite nonzero partial times anything is already
+/// the strong-zero product, so that case is a plain loop the compiler
+/// vectorizes, as are the unit kinds.
+#[inline(always)]
+fn add_along<T: Real, const K: usize>(target: &mut [T; K], kind: u32, partial: T, incoming: &[T; K]) {
+    match kind {
+        PLUS => {
+            for (t, &x) in target.iter_mut().zip(incoming) {
+                *t += x;
+            }
+        }
+        MINUS => {
+            for (t, &x) in target.iter_mut().zip(incoming) {
+                *t -= x;
+            }
+        }
+        _ if partial.is_zero() => {}
+        _ if partial.is_plain_finite() => {
+            for (t, &x) in target.iter_mut().zip(incoming) {
+                *t += partial * x;
+            }
+        }
+        _ => {
+            for (t, &x) in target.iter_mut().zip(incoming) {
+                *t += chain(partial, x);
+            }
+        }
+    }
+}
+
+/// Makes room in `vec` for `additional` more elements within `budget` bytes
+/// of capacity: doubling, but taking at most `share` of what the budget
+/// leaves beyond what is needed (so that under a byte limit the other array
+/// keeps room to grow), then a smaller step if the allocator refuses. A
+/// recording too large for memory is an error, not an abort.
+fn grow<E>(
+    vec: &mut Vec<E>,
+    additional: usize,
+    budget: usize,
+    share: (usize, usize),
+    max_bytes: usize,
+) -> Result<(), TapeLimit> {
+    let len = vec.len();
+    if vec.capacity() - len >= additional {
+        return Ok(());
+    }
+    let size = std::mem::size_of::<E>();
+    let needed = len + additional; // at most MAX_NODES · 3: no overflow
+    let most = budget / size;
+    if needed > most {
+        return Err(TapeLimit::Bytes(max_bytes));
+    }
+    let capacity = vec.capacity();
+    let doubled = capacity.saturating_mul(2).max(needed).max(64);
+    let target = doubled.min(needed + (most - needed) / share.1 * share.0);
+    let modest = (capacity + capacity / 8).max(needed).min(target);
+    for target in [target, modest] {
+        if vec.try_reserve_exact(target - len).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(TapeLimit::OutOfMemory {
+        bytes: needed.saturating_mul(size),
+    })
 }
 
 #[cfg(test)]
@@ -803,8 +1048,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edge_costs_twelve_bytes_for_f64() {
-        assert_eq!(Tape::<f64>::BYTES_PER_EDGE, 12);
+    fn edges_cost_four_bytes_and_stored_partials_eight_for_f64() {
+        assert_eq!((Tape::<f64>::INDEX_BYTES, Tape::<f64>::PARTIAL_BYTES), (4, 8));
     }
 
     #[test]
@@ -832,6 +1077,62 @@ mod tests {
         tape.sweep_forward([(vx, 1.0)]);
         let tangents = tape.swept();
         assert_eq!(tangents[v4 as usize], 6f64.cos() * y);
+    }
+
+    #[test]
+    fn unit_edges_store_no_partial_and_sweep_as_the_chain_rule() {
+        // z = x + y, w = z − y, n = −w: five unit edges, no stored partial.
+        let mut tape = Tape::<f64>::new();
+        let _no_calls = tape.restart(5, false, usize::MAX);
+        let x = tape.record_input(1.0);
+        let y = tape.record_input(2.0);
+        let z = tape.record_2((x, 5), 1.0, (y, 5), 1.0, 3.0, NodeOp::Binary(Binary::Add));
+        let w = tape.record_2((z, 5), 1.0, (y, 5), -1.0, 1.0, NodeOp::Binary(Binary::Sub));
+        let n = tape.record_1((w, 5), -1.0, -1.0, NodeOp::Unary(Unary::Neg), TraceArgs::none);
+        assert_eq!((tape.edge_count(), tape.partials.len()), (7, 0));
+        let kinds: Vec<u32> = tape.parents.iter().map(|p| p & KIND).collect();
+        assert_eq!(kinds, [ZERO, ZERO, PLUS, PLUS, PLUS, MINUS, MINUS]);
+        tape.sweep_backward([(n, 1.0)]);
+        assert_eq!((tape.swept()[x as usize], tape.swept()[y as usize]), (-1.0, 0.0));
+        // An infinite adjoint flows as ±∞ (what chain(±1, ∞) gives), and
+        // meets itself at y as ∞ − ∞.
+        tape.sweep_backward([(w, f64::INFINITY)]);
+        assert_eq!(tape.swept()[x as usize], f64::INFINITY);
+        assert!(tape.swept()[y as usize].is_nan());
+        assert_eq!(tape.swept()[0], 0.0, "the sink's adjoint is dropped");
+        tape.sweep_forward([(x, 1.0), (y, 10.0)]);
+        assert_eq!(tape.swept()[n as usize], -1.0);
+        let mut blocks = Vec::new();
+        tape.sweep_backward_block(&[(n, [1.0, f64::NAN])], &mut blocks);
+        assert_eq!(blocks[x as usize][0], -1.0);
+        assert!(blocks[x as usize][1].is_nan() && blocks[y as usize][1].is_nan());
+        tape.sweep_forward_block(&[(x, [1.0, 0.0]), (y, [0.0, 1.0])], &mut blocks);
+        assert_eq!(blocks[n as usize], [-1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_foreign_argument_is_recorded_as_the_sink() {
+        let mut tape = Tape::<f64>::new();
+        let _no_calls = tape.restart(3, false, usize::MAX);
+        let a = tape.record_input(1.0);
+        // Node 1_000 of recording 2 does not exist here.
+        tape.record_2((a, 3), 2.0, (1_000, 2), 3.0, 0.0, NodeOp::Binary(Binary::Mul));
+        assert_eq!(tape.error, Some(Error::ForeignVariable));
+        assert!(tape.parents.iter().all(|&p| (p & INDEX) < tape.nodes));
+    }
+
+    #[test]
+    fn a_byte_limit_is_shared_by_both_arrays() {
+        // sin: 12 bytes a node, so 100 fit in 1200 bytes; the arrays grow
+        // towards the limit without one taking the other's share.
+        let mut tape = Tape::<f64>::new();
+        let _no_calls = tape.restart(4, false, 1200);
+        let mut y = tape.record_input(0.5);
+        while tape.error.is_none() {
+            y = tape.record_1((y, 4), 0.5, 0.5, NodeOp::Unary(Unary::Sin), TraceArgs::none);
+        }
+        assert!(tape.capacity_bytes() <= 1200);
+        assert!(tape.len() >= 90, "{} nodes in 1200 bytes", tape.len());
     }
 
     #[test]
