@@ -287,7 +287,9 @@ fn a_tape_limit_stops_the_recording_with_an_error() {
             limit: TapeLimit::Bytes(limit),
         }) => {
             assert_eq!(limit, 1 << 20);
-            assert!(nodes > 0 && nodes * 12 <= 1 << 20, "{nodes} nodes");
+            // The input's edge (4 bytes) and 12 bytes per operation.
+            assert!(nodes > 0 && 4 + (nodes - 1) * 12 <= 1 << 20, "{nodes} nodes");
+            assert!(4 + (nodes + 1) * 12 > 1 << 20, "{nodes} nodes: the limit was not used");
         }
         other => panic!("expected TapeFull, got {other:?}"),
     }

@@ -234,8 +234,9 @@ pub struct Tape<T> {
     /// within this: it is at most the room in `parents`, at most the room in
     /// `partials` counted from `parents.len()` (an edge stores at most one
     /// partial), and keeps the node count below [`MAX_NODES`] (a node has at
-    /// least one edge). Only [`make_room`](Self::make_room) raises it, and
-    /// `restart` resets it to 0.
+    /// least one edge). Only [`make_room`](Self::make_room) raises it (never
+    /// on a traced tape, whose nodes all take the slow path that logs them),
+    /// and `restart` resets it to 0.
     edge_limit: usize,
     /// Number of nodes, the sink included.
     nodes: u32,
@@ -511,7 +512,12 @@ impl<T: Real> Tape<T> {
         let room = (self.parents.capacity() - self.parents.len())
             .min(self.partials.capacity() - self.partials.len())
             .min(nodes_left.max(edges));
-        self.edge_limit = self.parents.len() + room;
+        // A traced tape logs every node, which the slow path does.
+        self.edge_limit = if self.trace.is_some() {
+            0
+        } else {
+            self.parents.len() + room
+        };
         true
     }
 
@@ -539,28 +545,71 @@ impl<T: Real> Tape<T> {
         }
     }
 
-    /// Opens a node with `K` edges (the first flagged) and returns its index,
-    /// or 0 (the sink) when the tape is full: the recording hot path, one
-    /// bound check for both arrays and the node count.
-    /// `sorted` says whether to sort the partials into kinds (see
+    /// Records a node with `K` edges (the first flagged) and returns its
+    /// index, or 0 (the sink) when the tape is full: the recording hot path,
+    /// one bound check for both arrays, the node count and tracing (a traced
+    /// tape keeps `edge_limit` at 0, so every node goes the slow way, which
+    /// logs it). `sorted` says whether to sort the partials into kinds (see
     /// [`NodeOp::has_constant_partials`]); otherwise all are stored.
     #[inline(always)]
-    fn push_node<const K: usize>(&mut self, edges: [(u32, T); K], sorted: bool) -> u32 {
-        if !self.room_for(K) {
+    fn push_node<const K: usize>(
+        &mut self,
+        edges: [(u32, T); K],
+        sorted: bool,
+        op: NodeOp,
+        value: T,
+        args: impl FnOnce() -> TraceArgs<T>,
+    ) -> u32 {
+        if self.parents.len() + K > self.edge_limit {
+            return self.push_node_slowly(edges, sorted, op, value, args);
+        }
+        // SAFETY: `len + K <= edge_limit`; by the invariant of `edge_limit`
+        // (set by `make_room` from the capacities, after which each edge adds
+        // one index and at most one partial, and reset by `restart` whenever
+        // the arrays are emptied or replaced), `parents` has room for `K`
+        // more indices and `partials` for `K` more partials.
+        unsafe { self.write_node(edges, sorted) }
+    }
+
+    /// [`push_node`](Self::push_node) past `edge_limit`: makes room (or
+    /// reports the tape full), writes the node, and logs it if tracing.
+    #[cold]
+    #[inline(never)]
+    fn push_node_slowly<const K: usize>(
+        &mut self,
+        edges: [(u32, T); K],
+        sorted: bool,
+        op: NodeOp,
+        value: T,
+        args: impl FnOnce() -> TraceArgs<T>,
+    ) -> u32 {
+        if !self.make_room(K) {
             return 0;
         }
+        // SAFETY: `make_room(K)` returned true, so both arrays have room for
+        // `K` more elements.
+        let index = unsafe { self.write_node(edges, sorted) };
+        if self.trace.is_some() {
+            self.log(op, value, args());
+        }
+        index
+    }
+
+    /// Appends a node with `K` edges and returns its index.
+    ///
+    /// # Safety
+    /// `parents` and `partials` both have room (capacity beyond their
+    /// length) for `K` more elements.
+    #[inline(always)]
+    unsafe fn write_node<const K: usize>(&mut self, edges: [(u32, T); K], sorted: bool) -> u32 {
         let index = self.nodes;
         let (len, stored) = (self.parents.len(), self.partials.len());
         let mut kept = 0;
-        // SAFETY: `room_for(K)` held, so `len + K <= edge_limit`; by the
-        // invariant of `edge_limit` (set by `make_room` from the capacities,
-        // after which each edge adds one index and at most one partial, and
-        // reset by `restart` whenever the arrays are emptied or replaced),
-        // `parents` has room for `K` more indices after `len` and `partials`
-        // room for `K` more after `stored`, so slot `stored + kept` with
-        // `kept < K` is within it. Every index slot up to `len + K` and every
-        // partial up to `stored + kept` is written before `set_len`, and the
-        // elements are plain `Copy` data.
+        // SAFETY: by the contract, slots `len..len + K` of `parents` and
+        // `stored..stored + K` of `partials` are within capacity, and
+        // `stored + kept` with `kept < K` is one of the latter. Every index
+        // slot up to `len + K` and every partial up to `stored + kept` is
+        // written before `set_len`, and the elements are plain `Copy` data.
         unsafe {
             let parents = self.parents.as_mut_ptr().add(len);
             let partials = self.partials.as_mut_ptr().add(stored);
@@ -601,11 +650,7 @@ impl<T: Real> Tape<T> {
         args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
         let parent = self.own(parent);
-        let index = self.push_node([(parent, partial)], op.has_constant_partials());
-        if index != 0 && self.trace.is_some() {
-            self.log(op, value, args());
-        }
-        index
+        self.push_node([(parent, partial)], op.has_constant_partials(), op, value, args)
     }
 
     /// Records `op` applied to two nodes.
@@ -617,11 +662,8 @@ impl<T: Real> Tape<T> {
         } else {
             (a.0, b.0)
         };
-        let index = self.push_node([(a, da), (b, db)], op.has_constant_partials());
-        if index != 0 && self.trace.is_some() {
-            self.log(op, value, TraceArgs::new(&[Arg::Node(a), Arg::Node(b)]));
-        }
-        index
+        let args = || TraceArgs::new(&[Arg::Node(a), Arg::Node(b)]);
+        self.push_node([(a, da), (b, db)], op.has_constant_partials(), op, value, args)
     }
 
     /// Records an operation on any number of arguments, given as
@@ -1054,8 +1096,10 @@ mod tests {
 
     #[test]
     fn sweeps_follow_recorded_edges() {
-        // v1 = x, v2 = y, v3 = v1·v2 (partials y, x), v4 = sin(v3)
+        // v1 = x, v2 = y, v3 = v1·v2 (partials y, x), v4 = sin(v3). The
+        // cosine is computed once: Miri's cos may differ between calls.
         let (x, y) = (2.0_f64, 3.0_f64);
+        let slope = (x * y).cos();
         let mut tape = Tape::<f64>::new();
         let _no_calls = tape.restart(7, false, usize::MAX);
         let vx = tape.record_input(x);
@@ -1063,7 +1107,7 @@ mod tests {
         let v3 = tape.record_2((vx, 7), y, (vy, 7), x, x * y, NodeOp::Binary(Binary::Mul));
         let v4 = tape.record_1(
             (v3, 7),
-            (x * y).cos(),
+            slope,
             (x * y).sin(),
             NodeOp::Unary(Unary::Sin),
             TraceArgs::none,
@@ -1072,11 +1116,11 @@ mod tests {
         assert_eq!(tape.edge_count(), 5);
         tape.sweep_backward([(v4, 1.0)]);
         let adjoints = tape.swept();
-        assert_eq!(adjoints[vx as usize], 6f64.cos() * y);
-        assert_eq!(adjoints[vy as usize], 6f64.cos() * x);
+        assert_eq!(adjoints[vx as usize], slope * y);
+        assert_eq!(adjoints[vy as usize], slope * x);
         tape.sweep_forward([(vx, 1.0)]);
         let tangents = tape.swept();
-        assert_eq!(tangents[v4 as usize], 6f64.cos() * y);
+        assert_eq!(tangents[v4 as usize], slope * y);
     }
 
     #[test]
