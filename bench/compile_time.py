@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Release build time of one generic function at each nesting of chainrule's numbers.
 
-    bench/compile_time.py [--ops 90]
+    bench/compile_time.py [--ops 90] [--json]
 
 Writes a small crate under bench/build/compile-time that depends on this
 checkout of chainrule, with one function of about OPS elementary operations
@@ -11,10 +11,12 @@ f64 forward and reverse (`Dual`, `DualN`, `Var`), and the nestings
 `Var<Dual>` (hvp), `Var<DualN>` (hessian), `Dual<Var>` (forward over reverse)
 and `Dual<Dual>`. chainrule and the crate's dependencies are built once first;
 then each binary is rebuilt alone (its source touched) and timed, and run, so
-its derivative is printed beside its build time.
+its derivative is printed beside its build time. With --json, one JSON
+record per binary (the form bench/run collects) instead.
 """
 
 import argparse
+import json
 import pathlib
 import random
 import subprocess
@@ -75,7 +77,9 @@ def write_crate(ops: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=90)
-    ops = parser.parse_args().ops
+    parser.add_argument("--json", action="store_true", help="print one JSON record per binary")
+    options = parser.parse_args()
+    ops = options.ops
     write_crate(ops)
     cargo = ["cargo", "build", "--release", "--quiet", "--manifest-path", str(CRATE / "Cargo.toml")]
     print(f"building chainrule and the dependencies once ({ops} operations per function)...", flush=True)
@@ -87,7 +91,12 @@ def main() -> None:
         seconds = time.monotonic() - start
         binary = CRATE / "target" / "release" / name
         output = subprocess.run([str(binary)], check=True, capture_output=True, text=True).stdout.strip()
-        print(f"{name:10} {seconds:6.1f} s   {output[:70]}", flush=True)
+        if options.json:
+            record = {"workload": f"release_build_{ops}_ops", "n": ops, "system": f"chainrule-{name}",
+                      "median_s": seconds, "runs": 1, "note": output[:60]}
+            print(json.dumps(record), flush=True)
+        else:
+            print(f"{name:10} {seconds:6.1f} s   {output[:70]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,10 @@ def main():
         "mlp_train is the digits MLP's whole training (`examples/digits_mlp.rs`: 64-128-10, Adam, batch 32, "
         "80 epochs; n is the number of steps) from the same initial weights, split and batch order in every "
         "system, each reaching at least 97% test accuracy before it is timed. XLA runs its CPU code with "
-        "subnormal numbers flushed to zero; chainrule keeps IEEE arithmetic, subnormals included.",
+        "subnormal numbers flushed to zero; chainrule keeps IEEE arithmetic, subnormals included. "
+        "release_build_90_ops is the time to rebuild, in release, one binary whose generic function of 90 "
+        "elementary operations runs at the nesting the column names (`bench/compile_time.py`; chainrule "
+        "itself built once before), and the note is the start of what the binary prints.",
         "",
     ]
     for workload in workloads:
