@@ -23,8 +23,15 @@
 //!   `edge_limit` without looking at capacities or the node limit, which
 //!   the cold path that sets it has already taken into account.
 //!
+//! Invariants, kept by every function here that appends edges, which the
+//! backward sweep's unchecked reads rely on: there is one [`FIRST`] edge per
+//! node after the sink, and edge 0 (if any) is one; every edge leads to an
+//! earlier node of the same tape (a variable of another recording is
+//! recorded as the sink); and `partials` holds exactly one partial per
+//! stored edge, in edge order.
+//!
 //! With tracing on (for the graph module), each node also keeps its operation
-//! and primal value.
+//! and primal value; those nodes are recorded on the slow path.
 
 use crate::Real;
 use crate::custom::erased::Shared;
