@@ -31,7 +31,7 @@
 //! stored edge, in edge order.
 //!
 //! With tracing on (for the graph module), each node also keeps its operation
-//! and primal value; those nodes are recorded on the slow path.
+//! and primal value.
 
 use crate::Real;
 use crate::custom::erased::Shared;
@@ -241,9 +241,8 @@ pub struct Tape<T> {
     /// within this: it is at most the room in `parents`, at most the room in
     /// `partials` counted from `parents.len()` (an edge stores at most one
     /// partial), and keeps the node count below [`MAX_NODES`] (a node has at
-    /// least one edge). Only [`make_room`](Self::make_room) raises it (never
-    /// on a traced tape, whose nodes all take the slow path that logs them),
-    /// and `restart` resets it to 0.
+    /// least one edge). Only [`make_room`](Self::make_room) raises it, and
+    /// `restart` resets it to 0.
     edge_limit: usize,
     /// Number of nodes, the sink included.
     nodes: u32,
@@ -519,12 +518,7 @@ impl<T: Real> Tape<T> {
         let room = (self.parents.capacity() - self.parents.len())
             .min(self.partials.capacity() - self.partials.len())
             .min(nodes_left.max(edges));
-        // A traced tape logs every node, which the slow path does.
-        self.edge_limit = if self.trace.is_some() {
-            0
-        } else {
-            self.parents.len() + room
-        };
+        self.edge_limit = self.parents.len() + room;
         true
     }
 
@@ -552,54 +546,23 @@ impl<T: Real> Tape<T> {
         }
     }
 
-    /// Records a node with `K` edges (the first flagged) and returns its
-    /// index, or 0 (the sink) when the tape is full: the recording hot path,
-    /// one bound check for both arrays, the node count and tracing (a traced
-    /// tape keeps `edge_limit` at 0, so every node goes the slow way, which
-    /// logs it). `sorted` says whether to sort the partials into kinds (see
-    /// [`NodeOp::has_constant_partials`]); otherwise all are stored.
+    /// Opens a node with `K` edges (the first flagged) and returns its index,
+    /// or 0 (the sink) when the tape is full: the recording hot path, one
+    /// bound check for both arrays and the node count. `sorted` says whether
+    /// to sort the partials into kinds (see [`NodeOp::has_constant_partials`]);
+    /// otherwise all are stored.
     #[inline(always)]
-    fn push_node<const K: usize>(
-        &mut self,
-        edges: [(u32, T); K],
-        sorted: bool,
-        op: NodeOp,
-        value: T,
-        args: impl FnOnce() -> TraceArgs<T>,
-    ) -> u32 {
-        if self.parents.len() + K > self.edge_limit {
-            return self.push_node_slowly(edges, sorted, op, value, args);
-        }
-        // SAFETY: `len + K <= edge_limit`; by the invariant of `edge_limit`
-        // (set by `make_room` from the capacities, after which each edge adds
-        // one index and at most one partial, and reset by `restart` whenever
-        // the arrays are emptied or replaced), `parents` has room for `K`
-        // more indices and `partials` for `K` more partials.
-        unsafe { self.write_node(edges, sorted) }
-    }
-
-    /// [`push_node`](Self::push_node) past `edge_limit`: makes room (or
-    /// reports the tape full), writes the node, and logs it if tracing.
-    #[cold]
-    #[inline(never)]
-    fn push_node_slowly<const K: usize>(
-        &mut self,
-        edges: [(u32, T); K],
-        sorted: bool,
-        op: NodeOp,
-        value: T,
-        args: impl FnOnce() -> TraceArgs<T>,
-    ) -> u32 {
-        if !self.make_room(K) {
+    fn push_node<const K: usize>(&mut self, edges: [(u32, T); K], sorted: bool) -> u32 {
+        if !self.room_for(K) {
             return 0;
         }
-        // SAFETY: `make_room(K)` returned true, so both arrays have room for
-        // `K` more elements.
-        let index = unsafe { self.write_node(edges, sorted) };
-        if self.trace.is_some() {
-            self.log(op, value, args());
-        }
-        index
+        // SAFETY: `room_for(K)` held: either `len + K <= edge_limit`, and by
+        // the invariant of `edge_limit` (set by `make_room` from the
+        // capacities, after which each edge adds one index and at most one
+        // partial, and reset by `restart` whenever the arrays are emptied or
+        // replaced) `parents` has room for `K` more indices and `partials`
+        // for `K` more partials; or `make_room(K)` just made that room.
+        unsafe { self.write_node(edges, sorted) }
     }
 
     /// Appends a node with `K` edges and returns its index.
@@ -657,7 +620,11 @@ impl<T: Real> Tape<T> {
         args: impl FnOnce() -> TraceArgs<T>,
     ) -> u32 {
         let parent = self.own(parent);
-        self.push_node([(parent, partial)], op.has_constant_partials(), op, value, args)
+        let index = self.push_node([(parent, partial)], op.has_constant_partials());
+        if index != 0 && self.trace.is_some() {
+            self.log(op, value, args());
+        }
+        index
     }
 
     /// Records `op` applied to two nodes.
@@ -669,8 +636,11 @@ impl<T: Real> Tape<T> {
         } else {
             (a.0, b.0)
         };
-        let args = || TraceArgs::new(&[Arg::Node(a), Arg::Node(b)]);
-        self.push_node([(a, da), (b, db)], op.has_constant_partials(), op, value, args)
+        let index = self.push_node([(a, da), (b, db)], op.has_constant_partials());
+        if index != 0 && self.trace.is_some() {
+            self.log(op, value, TraceArgs::new(&[Arg::Node(a), Arg::Node(b)]));
+        }
+        index
     }
 
     /// Records an operation on any number of arguments, given as
