@@ -501,16 +501,27 @@ impl<T: Real> Tape<T> {
         let partial_budget = self
             .max_bytes
             .saturating_sub(self.parents.capacity() * Self::INDEX_BYTES);
-        let share = (Self::PARTIAL_BYTES, per_edge);
-        if let Err(limit) = grow(&mut self.partials, edges, partial_budget, share, self.max_bytes) {
-            self.full(limit);
-            return false;
-        }
-        let index_budget = self
-            .max_bytes
-            .saturating_sub(self.partials.capacity() * Self::PARTIAL_BYTES);
-        let share = (Self::INDEX_BYTES, per_edge);
-        if let Err(limit) = grow(&mut self.parents, edges, index_budget, share, self.max_bytes) {
+        let grown = grow(
+            &mut self.partials,
+            edges,
+            partial_budget,
+            (Self::PARTIAL_BYTES, per_edge),
+            self.max_bytes,
+        )
+        .and_then(|()| {
+            // The indices' budget is what the partials, grown, leave.
+            let index_budget = self
+                .max_bytes
+                .saturating_sub(self.partials.capacity() * Self::PARTIAL_BYTES);
+            grow(
+                &mut self.parents,
+                edges,
+                index_budget,
+                (Self::INDEX_BYTES, per_edge),
+                self.max_bytes,
+            )
+        });
+        if let Err(limit) = grown {
             self.full(limit);
             return false;
         }
@@ -556,30 +567,18 @@ impl<T: Real> Tape<T> {
         if !self.room_for(K) {
             return 0;
         }
+        let index = self.nodes;
+        let (len, stored) = (self.parents.len(), self.partials.len());
+        let mut kept = 0;
         // SAFETY: `room_for(K)` held: either `len + K <= edge_limit`, and by
         // the invariant of `edge_limit` (set by `make_room` from the
         // capacities, after which each edge adds one index and at most one
         // partial, and reset by `restart` whenever the arrays are emptied or
-        // replaced) `parents` has room for `K` more indices and `partials`
-        // for `K` more partials; or `make_room(K)` just made that room.
-        unsafe { self.write_node(edges, sorted) }
-    }
-
-    /// Appends a node with `K` edges and returns its index.
-    ///
-    /// # Safety
-    /// `parents` and `partials` both have room (capacity beyond their
-    /// length) for `K` more elements.
-    #[inline(always)]
-    unsafe fn write_node<const K: usize>(&mut self, edges: [(u32, T); K], sorted: bool) -> u32 {
-        let index = self.nodes;
-        let (len, stored) = (self.parents.len(), self.partials.len());
-        let mut kept = 0;
-        // SAFETY: by the contract, slots `len..len + K` of `parents` and
-        // `stored..stored + K` of `partials` are within capacity, and
-        // `stored + kept` with `kept < K` is one of the latter. Every index
-        // slot up to `len + K` and every partial up to `stored + kept` is
-        // written before `set_len`, and the elements are plain `Copy` data.
+        // replaced) `parents` has room for `K` more indices after `len` and
+        // `partials` for `K` more after `stored`; or `make_room(K)` just made
+        // that room. Slot `stored + kept` with `kept < K` is within it. Every
+        // index slot up to `len + K` and every partial up to `stored + kept`
+        // is written before `set_len`, and the elements are plain `Copy` data.
         unsafe {
             let parents = self.parents.as_mut_ptr().add(len);
             let partials = self.partials.as_mut_ptr().add(stored);
