@@ -220,6 +220,20 @@ impl Unary {
         Unary::StopGradient,
     ];
 
+    /// Whether the slope is the constant −1 or 1 (negation), whatever the
+    /// argument. The chain rule's product with ±1 is the plain one for every
+    /// tangent or adjoint, ∞ and NaN included, so no mode needs a strong-zero
+    /// guard or a stored partial for it.
+    ///
+    /// ```
+    /// use chainrule::rules::Unary;
+    /// assert!(Unary::Neg.has_unit_slope() && !Unary::Sin.has_unit_slope());
+    /// ```
+    #[inline(always)]
+    pub const fn has_unit_slope(self) -> bool {
+        matches!(self, Unary::Neg)
+    }
+
     /// The operation's place in [`Unary::ALL`] (exhaustive, so that every
     /// variant gets one).
     #[cfg(test)]
@@ -326,6 +340,18 @@ impl Binary {
         Binary::Max,
         Binary::Min,
     ];
+
+    /// Whether both partials are the constants ±1 (`+` and `−`), whatever the
+    /// arguments; see [`Unary::has_unit_slope`].
+    ///
+    /// ```
+    /// use chainrule::rules::Binary;
+    /// assert!(Binary::Sub.has_unit_partials() && !Binary::Mul.has_unit_partials());
+    /// ```
+    #[inline(always)]
+    pub const fn has_unit_partials(self) -> bool {
+        matches!(self, Binary::Add | Binary::Sub)
+    }
 
     /// The operation's place in [`Binary::ALL`] (exhaustive).
     #[cfg(test)]

