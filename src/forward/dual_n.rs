@@ -28,19 +28,45 @@ pub struct DualN<T, const N: usize> {
     pub value: T,
     /// One derivative per seeded direction.
     tangents: [T; N],
-    /// False only when every tangent is known to be zero: then operations
-    /// skip their tangent arithmetic with one test. In a chunked Jacobian
+    /// False only when every tangent is `T::zero()`: then operations skip
+    /// their tangent arithmetic with one test, and a result that does not
+    /// move takes its zero lanes from an argument that does not move either
+    /// (no new zeros to write, nothing to select). In a chunked Jacobian
     /// most numbers do not move (constants, inputs outside the chunk).
     moving: bool,
 }
 
 impl<T: Real, const N: usize> DualN<T, N> {
-    /// A number with the given value and tangents.
+    /// A number with the given value and tangents. Tangents that are all
+    /// zero are stored as `+0` (a `−0` among them becomes `+0`): such a
+    /// number does not move.
+    ///
+    /// ```
+    /// use chainrule::DualN;
+    /// let still = DualN::<f64, 2>::new(1.0, [-0.0, 0.0]);
+    /// assert!(still.tangents().iter().all(|t| t.to_bits() == 0));
+    /// ```
     pub fn new(value: T, tangents: [T; N]) -> Self {
+        if T::all_zero(&tangents) {
+            return DualN::constant(value);
+        }
         DualN {
             value,
             tangents,
-            moving: !T::all_zero(&tangents),
+            moving: true,
+        }
+    }
+
+    /// A number that does not move, with value `value`: its lanes are those
+    /// of `still`, which does not move either, so they are `T::zero()`
+    /// already.
+    #[inline(always)]
+    fn still_like(value: T, still: &Self) -> Self {
+        debug_assert!(!still.moving);
+        DualN {
+            value,
+            tangents: still.tangents,
+            moving: false,
         }
     }
 
@@ -101,7 +127,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
     fn lift_unary(self, op: Unary) -> Self {
         let (value, slope) = rules::unary(op, self.value);
         if !self.moves() {
-            return DualN::constant(value);
+            return DualN::still_like(value, &self);
         }
         DualN {
             value,
@@ -114,7 +140,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
     fn lift_binary(self, op: Binary, other: Self) -> Self {
         let (value, da, db) = rules::binary(op, self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
-            (false, false) => return DualN::constant(value),
+            (false, false) => return DualN::still_like(value, &self),
             (true, false) => lanes::scaled(da, &self.tangents),
             (false, true) => lanes::scaled(db, &other.tangents),
             (true, true) => lanes::combined(da, &self.tangents, db, &other.tangents),
@@ -129,6 +155,9 @@ impl<T: Real, const N: usize> DualN<T, N> {
     #[inline(always)]
     fn lift_mul_add(self, a: Self, b: Self) -> Self {
         let (value, d_self, d_a, d_b) = rules::mul_add(self.value, a.value, b.value);
+        if !(self.moving || a.moving || b.moving) {
+            return DualN::still_like(value, &self);
+        }
         let mut tangents = self.tangents;
         for (k, lane) in tangents.iter_mut().enumerate() {
             *lane = chain(d_self, *lane) + chain(d_a, a.tangents[k]) + chain(d_b, b.tangents[k]);
@@ -136,7 +165,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
         DualN {
             value,
             tangents,
-            moving: self.moving | a.moving | b.moving,
+            moving: true,
         }
     }
 
@@ -222,7 +251,7 @@ impl<T: Real, const N: usize> DualN<T, N> {
     fn lift_strong_mul(self, other: Self) -> Self {
         let value = chain(self.value, other.value);
         let tangents = match (self.moves(), other.moves()) {
-            (false, false) => return DualN::constant(value),
+            (false, false) => return DualN::still_like(value, &self),
             (true, false) => lanes::scaled(other.value, &self.tangents),
             (false, true) => lanes::scaled(self.value, &other.tangents),
             (true, true) => lanes::combined(other.value, &self.tangents, self.value, &other.tangents),
@@ -417,6 +446,31 @@ mod tests {
                 assert_eq!(bits(x.lift_unary(op).tangents()), bits(&expected), "{op:?} at {a}");
             }
         }
+    }
+
+    /// A number that does not move has `+0` lanes, whichever way it was
+    /// made, so results that take their lanes from such an argument are the
+    /// zeros a constant has, bit for bit.
+    #[test]
+    fn numbers_that_do_not_move_have_positive_zero_lanes() {
+        let positive_zeros = |x: DualN<f64, 3>| x.tangents().iter().all(|t| t.to_bits() == 0);
+        let still = DualN::new(-2.0, [-0.0, 0.0, -0.0]);
+        assert!(!still.moves() && positive_zeros(still));
+        let other = DualN::constant(3.0);
+        for result in [
+            still.sin(),
+            -still,
+            still * other,
+            still - other,
+            still.mul_add(other, still),
+            still.powf(other),
+        ] {
+            assert!(!result.moves(), "{result:?}");
+            assert!(positive_zeros(result), "{result:?}");
+        }
+        // Moving numbers keep their lanes as given, signs of zero included.
+        let moving = DualN::<f64, 3>::new(1.0, [-0.0, 1.0, 0.0]);
+        assert_eq!(moving.tangents()[0].to_bits(), (-0.0f64).to_bits());
     }
 
     #[test]
