@@ -99,7 +99,10 @@ def main():
         "",
         "Times are medians per call; `ns/op` divides by the function's elementary operations "
         "(8 per Rosenbrock term, 7 per tape_stress step). Ratios are the system's time over chainrule's "
-        "(above 1: chainrule is faster).",
+        "(above 1: chainrule is faster). Compare systems within one run: a row of a tight loop can move "
+        "10-50% between builds that change only unrelated code (where the loop lands in memory; "
+        "forward_gradient chunk 16 read 189-297 µs for the same source), so differences of a few percent "
+        "are ties.",
         "",
         "The rule for every system: it computes and returns the function's value and its derivative "
         "(both checked against the references before timing, so no system can leave its value chain to the "
